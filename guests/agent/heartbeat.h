@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * heartbeat.h: periodic "* hb" events; the host timestamps their arrival to
+ * measure how long the guest was paused across a migration.
+ */
+#ifndef MIGCHECK_AGENT_HEARTBEAT_H
+#define MIGCHECK_AGENT_HEARTBEAT_H
+
+#include <stdint.h>
+
+/* (Re)starts the heartbeat thread; sequence numbers restart at 1. */
+int heartbeat_start(uint64_t interval_ms);
+/* Stops it; returns the number of heartbeats sent. */
+uint64_t heartbeat_stop(void);
+
+#endif /* MIGCHECK_AGENT_HEARTBEAT_H */
