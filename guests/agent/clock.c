@@ -62,8 +62,8 @@ void stopper_request(struct stopper *s)
 bool stopper_sleep_until(struct stopper *s, uint64_t deadline)
 {
 	struct timespec ts = {
-		.tv_sec = (time_t)(deadline / NSEC_PER_SEC),
-		.tv_nsec = (long)(deadline % NSEC_PER_SEC),
+	    .tv_sec = (time_t)(deadline / NSEC_PER_SEC),
+	    .tv_nsec = (long)(deadline % NSEC_PER_SEC),
 	};
 	bool stopped;
 

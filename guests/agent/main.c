@@ -48,11 +48,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"port", required_argument, NULL, 'p'},
-		{"fd", required_argument, NULL, 'f'},
-		{"modules", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"port", required_argument, NULL, 'p'},
+	    {"fd", required_argument, NULL, 'f'},
+	    {"modules", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static char line[PORT_LINE_MAX + 1];
 	static struct port_reader rd;
@@ -112,8 +112,7 @@ int main(int argc, char **argv)
 
 	if (pid1)
 		printf("migcheck-agent: up at %llu ms, kernel %s, protocol %d on %s\n",
-		       (unsigned long long)clock_boot_ms(), uts.release, PROTO_VERSION,
-		       port_path);
+		       (unsigned long long)clock_boot_ms(), uts.release, PROTO_VERSION, port_path);
 	fflush(stdout);
 	proto_announce();
 

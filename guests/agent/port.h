@@ -15,8 +15,8 @@
 struct port_reader {
 	int fd;
 	char buf[PORT_LINE_MAX * 2];
-	size_t len;	  /* bytes buffered */
-	bool overlong;	  /* discarding the rest of a too long line */
+	size_t len;    /* bytes buffered */
+	bool overlong; /* discarding the rest of a too long line */
 };
 
 /* Opens a device path; puts a tty into raw 8N1 mode.  Returns fd or -errno. */
@@ -36,8 +36,8 @@ int port_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void port_reader_init(struct port_reader *r, int fd);
 
 enum port_read_status {
-	PORT_LINE,	/* @line holds one line without '\n' */
-	PORT_TOO_LONG,	/* line exceeded PORT_LINE_MAX; @line holds its start */
+	PORT_LINE,     /* @line holds one line without '\n' */
+	PORT_TOO_LONG, /* line exceeded PORT_LINE_MAX; @line holds its start */
 	PORT_EOF,
 	PORT_ERROR,
 };

@@ -29,7 +29,7 @@ void proto_announce(void)
 }
 
 static void reply_ok(const struct request *rq, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void reply_ok(const struct request *rq, const char *fmt, ...)
 {
 	char body[PORT_LINE_MAX];
@@ -42,7 +42,7 @@ static void reply_ok(const struct request *rq, const char *fmt, ...)
 }
 
 static void reply_err(const struct request *rq, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void reply_err(const struct request *rq, const char *fmt, ...)
 {
 	char body[PORT_LINE_MAX];
@@ -215,8 +215,8 @@ static void reply_dirty_status(struct request *rq)
 	struct dirty_status st;
 
 	dirty_status(&st);
-	reply_ok(rq, "running=%d pass=%" PRIu64 " cursor=%" PRIu64 " pages=%" PRIu64
-		     " writes=%" PRIu64,
+	reply_ok(rq,
+		 "running=%d pass=%" PRIu64 " cursor=%" PRIu64 " pages=%" PRIu64 " writes=%" PRIu64,
 		 st.running, st.pass, st.cursor, st.pages, st.writes);
 }
 
@@ -351,8 +351,7 @@ static void cmd_heartbeat(struct request *rq)
 	if (!rq->sub) {
 		reply_err(rq, "heartbeat needs start or stop");
 	} else if (!strcmp(rq->sub, "start")) {
-		if (!args_allowed(rq, "interval_ms", NULL) ||
-		    !arg_u64(rq, "interval_ms", -1, &ms))
+		if (!args_allowed(rq, "interval_ms", NULL) || !arg_u64(rq, "interval_ms", -1, &ms))
 			return;
 		ret = heartbeat_start(ms);
 		if (ret < 0)
@@ -403,8 +402,8 @@ static const struct {
 	const char *name;
 	void (*fn)(struct request *rq);
 } commands[] = {
-	{"ready", cmd_ready},	    {"echo", cmd_echo},		  {"cpu-dirty", cmd_cpu_dirty},
-	{"verify", cmd_verify},	    {"heartbeat", cmd_heartbeat}, {"modules", cmd_modules},
+    {"ready", cmd_ready},   {"echo", cmd_echo},		  {"cpu-dirty", cmd_cpu_dirty},
+    {"verify", cmd_verify}, {"heartbeat", cmd_heartbeat}, {"modules", cmd_modules},
 };
 
 bool proto_handle_line(char *line, size_t len)

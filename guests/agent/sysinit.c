@@ -23,8 +23,7 @@ static int mount_one(const char *src, const char *dir, const char *type)
 {
 	mkdir(dir, 0755);
 	if (mount(src, dir, type, MS_NOSUID | MS_NOEXEC, NULL) < 0 && errno != EBUSY) {
-		fprintf(stderr, "migcheck-agent: mount %s on %s: %s\n", type, dir,
-			strerror(errno));
+		fprintf(stderr, "migcheck-agent: mount %s on %s: %s\n", type, dir, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -38,8 +37,7 @@ int sysinit_mounts(void)
 	ret |= mount_one("sysfs", "/sys", "sysfs");
 	/* devtmpfs: device nodes appear as drivers register them. */
 	mkdir("/dev", 0755);
-	if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0 &&
-	    errno != EBUSY) {
+	if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0 && errno != EBUSY) {
 		fprintf(stderr, "migcheck-agent: mount devtmpfs: %s\n", strerror(errno));
 		ret = -errno;
 	}
