@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * guest.h: the Linux guest tier's files (built by guests/linux) and the
+ * kernel command line every Linux-guest case starts from.
+ */
+#ifndef MIGCHECK_GUEST_H
+#define MIGCHECK_GUEST_H
+
+#include <jansson.h>
+
+/*
+ * ttyS0 is the console (a file in the case's work directory), ttyS1 the
+ * agent's port.  panic=-1 turns a guest panic into a QEMU exit the harness
+ * sees at once instead of a silent hang.
+ */
+#define GUEST_BASE_CMDLINE "console=ttyS0 panic=-1 loglevel=4 mitigations=off"
+
+struct guest_files {
+	char *kernel;
+	char *initrd;
+	char *release;
+};
+
+int guest_files_find(const char *dir, struct guest_files *g, char **err);
+void guest_files_free(struct guest_files *g);
+/* {"dir":..., "kernel_release":..., "kernel":..., "initrd":...} or with "error". */
+json_t *guest_describe(const char *dir);
+
+#endif

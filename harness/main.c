@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * migcheck: conformance harness for QEMU live migration with VFIO devices.
+ *
+ *   migcheck run   [options] [SUITE|GLOB ...]   run cases, TAP on stdout
+ *   migcheck list  [options] [SUITE|GLOB ...]   list case names
+ *   migcheck probe [--json] [--qemu PATH]       describe the system under test
+ */
+#include "probe.h"
+#include "runner.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: migcheck run   [options] [SUITE|GLOB ...]\n"
+		"       migcheck list  [options] [SUITE|GLOB ...]\n"
+		"       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
+		"\n"
+		"Cases are named fixture.variant.test; select them by suite name, by globs on\n"
+		"the full name, or with -f/-v/-t globs on each part.\n"
+		"\n"
+		"options:\n"
+		"  --qemu PATH         QEMU binary under test (default: $MIGCHECK_QEMU or %s)\n"
+		"  --guest-dir DIR     guest kernel and initramfs (default: %s)\n"
+		"  --reports DIR       where runs/<run-id>/ and latest go (default: %s)\n"
+		"  --run-id ID         name of the run directory (default: date-time-pid)\n"
+		"  --timeout SEC       per-case timeout, overriding each test's own\n"
+		"  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
+		"  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
+		"  --json              (list, probe) machine-readable output\n"
+		"  -h, --help          this text\n",
+		MIGCHECK_DEFAULT_QEMU, MIGCHECK_GUEST_DIR, MIGCHECK_REPORTS_DIR);
+}
+
+static int cmd_list(const struct mc_selection *sel, bool json)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < mc_test_count(); i++) {
+		const struct mc_test *t = mc_test_at(i);
+		char name[256];
+
+		if (!mc_test_selected(t, sel))
+			continue;
+		mc_test_name(t, name, sizeof(name));
+		if (json)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+							     "name", name, "suite", t->suite,
+							     "fixture", t->fixture, "variant",
+							     t->variant, "test", t->test, "summary",
+							     t->summary ? t->summary : ""));
+		else
+			printf("%-48s %s\n", name, t->summary ? t->summary : "");
+	}
+	if (json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+	}
+	json_decref(arr);
+	return 0;
+}
+
+static int cmd_probe(const char *qemu, const char *guest_dir, bool json)
+{
+	json_t *p = json_object();
+	char *err = NULL;
+	json_t *q = probe_qemu(qemu, &err);
+
+	json_object_set_new(p, "environment", probe_environment(qemu, guest_dir));
+	if (q)
+		json_object_set_new(p, "qemu", q);
+	else
+		json_object_set_new(p, "qemu_error", json_string(err ? err : "unknown"));
+	json_object_set_new(p, "kvm", probe_kvm(qemu, guest_dir));
+	if (json) {
+		char *s = json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		printf("%s\n", s);
+		free(s);
+	} else {
+		probe_print(p, stdout);
+	}
+	if (!q)
+		fprintf(stderr, "migcheck: probe: %s\n", err);
+	free(err);
+	json_decref(p);
+	return q ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_QEMU = 256, OPT_GUEST, OPT_REPORTS, OPT_RUNID, OPT_TIMEOUT, OPT_JSON,
+	       OPT_PROGRESS, OPT_NOPROGRESS };
+	static const struct option opts[] = {
+		{"qemu", required_argument, NULL, OPT_QEMU},
+		{"guest-dir", required_argument, NULL, OPT_GUEST},
+		{"reports", required_argument, NULL, OPT_REPORTS},
+		{"run-id", required_argument, NULL, OPT_RUNID},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"fixture", required_argument, NULL, 'f'},
+		{"variant", required_argument, NULL, 'v'},
+		{"test", required_argument, NULL, 't'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"progress", no_argument, NULL, OPT_PROGRESS},
+		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct mc_config cfg = {
+		.qemu = getenv("MIGCHECK_QEMU") ?: MIGCHECK_DEFAULT_QEMU,
+		.guest_dir = MIGCHECK_GUEST_DIR,
+		.mock_lib = MIGCHECK_MOCK_LIB,
+		.reports_dir = MIGCHECK_REPORTS_DIR,
+		.progress = isatty(2),
+	};
+	struct mc_selection sel = {0};
+	const char *cmd;
+	bool json = false;
+	json_t *invocation;
+	int c, i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("migcheck %s\n", MIGCHECK_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe")) {
+		fprintf(stderr, "migcheck: unknown command '%s' (try: run, list, probe)\n", cmd);
+		return 2;
+	}
+	opterr = 0;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, ":f:v:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_QEMU:
+			cfg.qemu = optarg;
+			break;
+		case OPT_GUEST:
+			cfg.guest_dir = optarg;
+			break;
+		case OPT_REPORTS:
+			cfg.reports_dir = optarg;
+			break;
+		case OPT_RUNID:
+			if (!*optarg || strchr(optarg, '/') || optarg[0] == '.') {
+				fprintf(stderr, "migcheck: --run-id must be a plain name\n");
+				return 2;
+			}
+			cfg.run_id = optarg;
+			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v <= 0 || v > 86400) {
+				fprintf(stderr, "migcheck: --timeout needs seconds (1-86400), got '%s'\n",
+					optarg);
+				return 2;
+			}
+			cfg.timeout_s = (int)v;
+			break;
+		}
+		case 'f':
+			sel.fixture = optarg;
+			break;
+		case 'v':
+			sel.variant = optarg;
+			break;
+		case 't':
+			sel.test = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_PROGRESS:
+			cfg.progress = true;
+			break;
+		case OPT_NOPROGRESS:
+			cfg.progress = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "migcheck: option '%s' needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "migcheck: unknown option '%s' (see migcheck --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!strcmp(cmd, "probe")) {
+		if (optind < argc) {
+			fprintf(stderr, "migcheck: probe takes no arguments\n");
+			return 2;
+		}
+		return cmd_probe(cfg.qemu, cfg.guest_dir, json);
+	}
+	sel.patterns = (const char *const *)&argv[optind];
+	{
+		const char *bad = mc_selection_unmatched(&sel);
+
+		if (bad) {
+			fprintf(stderr, "migcheck: no suite or case matches '%s' (see migcheck list)\n",
+				bad);
+			return 2;
+		}
+	}
+	if (!strcmp(cmd, "list"))
+		return cmd_list(&sel, json);
+
+	invocation = json_pack("{s:[], s:s}", "argv", "cwd", "");
+	for (i = 0; i < argc; i++)
+		json_array_append_new(json_object_get(invocation, "argv"), json_string(argv[i]));
+	{
+		char *cwd = getcwd(NULL, 0);
+
+		json_object_set_new(invocation, "cwd", json_string(cwd ? cwd : "?"));
+		free(cwd);
+	}
+	return mc_run(&cfg, &sel, probe_environment(cfg.qemu, cfg.guest_dir), invocation);
+}

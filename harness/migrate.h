@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * migrate.h: drives one live migration between two started VMs.
+ *
+ * A mig_plan describes the migration declaratively (capabilities, limits,
+ * hooks); mig_run() performs it over an abstract unix socket with events on,
+ * calling the hooks at fixed points, and fills a mig_result with QEMU's final
+ * statistics and the timestamps the downtime metrics are derived from.
+ */
+#ifndef MIGCHECK_MIGRATE_H
+#define MIGCHECK_MIGRATE_H
+
+#include "vm.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mig_run;
+
+/* A hook returns 0 to go on, -1 (with *err) to cancel the migration. */
+typedef int (*mig_hook_fn)(struct mig_run *run, void *opaque, char **err);
+
+struct mig_plan {
+	bool return_path;		/* when QEMU supports it */
+	bool switchover_ack;		/* when QEMU supports it (needs return_path) */
+	bool pause_before_switchover;
+	bool multifd;
+	uint64_t max_bandwidth;		/* bytes/s; 0 keeps QEMU's default */
+	uint64_t downtime_limit_ms;	/* 0 keeps QEMU's default */
+	int timeout_ms;			/* whole migration; 0: 120 s */
+	/* hooks (each may be NULL) */
+	mig_hook_fn on_setup;		/* once the migration is active */
+	int iteration;			/* on_iteration fires once dirty-sync-count >= this */
+	mig_hook_fn on_iteration;
+	mig_hook_fn on_pre_switchover;	/* needs pause_before_switchover */
+	void *opaque;
+};
+
+struct mig_result {
+	char *status;		/* "completed", "failed", "cancelled", "timeout", "error" */
+	char *error;		/* QEMU's error-desc or the harness's reason */
+	json_t *stats;		/* the source's final query-migrate */
+	int passes;		/* MIGRATION_PASS events seen */
+	double t_start;		/* host wall clock when `migrate` was issued */
+	double t_src_stop;	/* QEMU timestamp of the source STOP event */
+	double t_src_complete;	/* source MIGRATION completed */
+	double t_dst_complete;	/* destination MIGRATION completed */
+	double host_dst_complete; /* host monotonic time the harness saw it */
+	double t_cont;		/* wall clock when the destination was continued */
+	double host_cont;	/* the same, monotonic */
+	double t_dst_resume;	/* QEMU timestamp of the destination RESUME event */
+};
+
+/* Access for hooks. */
+struct vm *mig_run_src(struct mig_run *run);
+struct vm *mig_run_dst(struct mig_run *run);
+/* Changes parameters mid-migration (e.g. lift the bandwidth cap to let it converge). */
+int mig_run_set_limits(struct mig_run *run, uint64_t max_bandwidth, uint64_t downtime_limit_ms,
+		       char **err);
+
+/*
+ * Runs the migration.  Returns 0 if the harness could drive it (whatever
+ * QEMU's outcome, see r->status), -1 on a harness-level failure with *err.
+ */
+int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct mig_result *r,
+	    char **err);
+void mig_result_clear(struct mig_result *r);
+
+/* Metrics of ARCHITECTURE.md step 8 derived from a result, as a JSON object. */
+json_t *mig_metrics(const struct mig_result *r);
+
+/* Pumps every channel of both VMs once (QMP and agent), for waits in hooks. */
+int mig_pump_all(struct vm *src, struct vm *dst, int timeout_ms, char **err);
+
+
+/* Continues the paused destination (cont) and waits for its RESUME event. */
+int mig_resume_dst(struct vm *dst, struct mig_result *r, char **err);
+/*
+ * Guest-observed pause from agent heartbeats: the host-time gap between the
+ * last heartbeat from the source and the first from the destination, less
+ * the time the harness held the destination paused for its oracles.
+ */
+json_t *mig_heartbeat_metrics(struct vm *src, struct vm *dst, const struct mig_result *r);
+
+#endif

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "pair.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define READY_TIMEOUT_MS 60000
+
+/* Why a guest did not come up: QEMU's last words, else the console's. */
+static char *not_ready_reason(struct vm *vm, const char *err)
+{
+	char *why = NULL, *tail;
+
+	if (vm_dead(vm, &why))
+		return why;
+	tail = mc_file_tail(vm->console_path, 300);
+	why = mc_strdup_printf("%s; console: %s", err, tail && *tail ? tail : "(empty)");
+	free(tail);
+	return why;
+}
+
+int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
+{
+	const struct mc_config *cfg = mc_case_config(c);
+	char *err = NULL, *argv_src, *argv_dst;
+	double t0 = mc_now_s();
+	json_t *mtree;
+
+	memset(p, 0, sizeof(*p));
+	if (guest_files_find(cfg->guest_dir, &p->guest, &err) < 0) {
+		mc_case_error(c, "%s", err);
+		free(err);
+		return -1;
+	}
+	p->append = mc_strdup_printf("%s%s%s", GUEST_BASE_CMDLINE, o->append ? " " : "",
+				     o->append ? o->append : "");
+	p->spec = (struct vm_spec){
+		.qemu = cfg->qemu,
+		.machine = "q35",
+		.accel = "tcg",
+		.mem_bytes = o->mem_bytes ? o->mem_bytes : 256ull << 20,
+		.smp = 1,
+		.kernel = p->guest.kernel,
+		.initrd = p->guest.initrd,
+		.append = p->append,
+		.agent = true,
+		.extra_args = o->extra_args,
+		.env = o->env,
+	};
+	p->src = vm_start(&p->spec, VM_SRC, mc_case_workdir(c), &err);
+	if (!p->src) {
+		mc_case_fail(c, "source QEMU did not start: %s", err);
+		free(err);
+		return -1;
+	}
+	p->dst = vm_start(&p->spec, VM_DST, mc_case_workdir(c), &err);
+	if (!p->dst) {
+		mc_case_fail(c, "destination QEMU did not start: %s", err);
+		free(err);
+		return -1;
+	}
+	argv_src = vm_argv_string(p->src->argv);
+	argv_dst = vm_argv_string(p->dst->argv);
+	mc_case_set(c, "qemu", json_pack("{s:s, s:s, s:s}", "version", qmp_version(p->src->qmp),
+					 "src_cmdline", argv_src, "dst_cmdline", argv_dst));
+	free(argv_src);
+	free(argv_dst);
+	if (!agentlink_wait_ready(p->src->agent, READY_TIMEOUT_MS, &err)) {
+		char *why = not_ready_reason(p->src, err);
+
+		mc_case_fail(c, "%s", why);
+		free(why);
+		free(err);
+		return -1;
+	}
+	mc_case_phase(c, "guest_ready", mc_now_s() - t0);
+	mc_case_set(c, "guest_kernel", json_string(p->guest.release ? p->guest.release : "?"));
+
+	/* Where RAM sits in guest physical space, from QEMU itself. */
+	mtree = qmp_call(p->src->qmp, "human-monitor-command",
+			 json_pack("{s:s}", "command-line", "info mtree"), 10000, NULL);
+	if (!json_is_string(mtree) ||
+	    !ram_layout_from_mtree(&p->layout, json_string_value(mtree), "ram0"))
+		ram_layout_identity(&p->layout, p->spec.mem_bytes);
+	json_decref(mtree);
+	mc_case_checkpoint(c);
+	return 0;
+}
+
+static bool stopped(struct vm *vm, char **status)
+{
+	json_t *r = qmp_call(vm->qmp, "query-status", NULL, 10000, NULL);
+	bool running = json_is_true(json_object_get(r, "running"));
+
+	*status = strdup(json_string_value(json_object_get(r, "status")) ?: "unknown");
+	json_decref(r);
+	return r && !running;
+}
+
+bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out)
+{
+	struct ram_cmp local, *cmp = out ? out : &local;
+	char *s1 = NULL, *s2 = NULL, *summary;
+	bool ok1 = stopped(p->src, &s1), ok2 = stopped(p->dst, &s2);
+	double t0 = mc_now_s();
+
+	if (!ok1 || !ok2) {
+		mc_case_error(c, "RAM oracle needs both sides stopped (source %s, destination %s)",
+			      s1, s2);
+		free(s1);
+		free(s2);
+		return false;
+	}
+	free(s1);
+	free(s2);
+	ram_compare(p->src->ram, p->dst->ram, p->src->ram_size, 4096, &p->layout, cmp);
+	mc_case_phase(c, "oracle", mc_now_s() - t0);
+	summary = ram_cmp_summary(cmp);
+	mc_case_oracle(c, "ram", cmp->differing == 0, summary, ram_cmp_json(cmp));
+	free(summary);
+	return cmp->differing == 0;
+}
+
+int pair_resume(struct mc_case *c, struct pair *p, struct mig_result *r)
+{
+	char *err = NULL;
+	json_t *reply;
+
+	if (mig_resume_dst(p->dst, r, &err) < 0) {
+		char *why = NULL;
+
+		mc_case_fail(c, "destination did not resume: %s",
+			     vm_dead(p->dst, &why) ? why : err);
+		free(why);
+		free(err);
+		return -1;
+	}
+	reply = pair_agent(c, p->dst, "ready", 30000);
+	if (!reply)
+		return -1;
+	json_decref(reply);
+	return 0;
+}
+
+json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeout_ms)
+{
+	char *err = NULL, *why = NULL;
+	json_t *r = agentlink_cmd(vm->agent, cmd, timeout_ms, &err);
+
+	if (!r) {
+		mc_case_fail(c, "%s", vm_dead(vm, &why) ? why : err);
+		free(why);
+		free(err);
+	}
+	return r;
+}
+
+bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r)
+{
+	json_t *m = mig_metrics(r);
+
+	json_object_set_new(mc_case_metrics(c), "migration", m);
+	mc_case_set(c, "migration_status", json_string(r->status ? r->status : "unknown"));
+	if (r->error)
+		mc_case_set(c, "migration_error", json_string(r->error));
+	mc_case_checkpoint(c);
+	if (!r->status || strcmp(r->status, "completed")) {
+		mc_case_fail(c, "migration %s: %s", r->status ? r->status : "unknown",
+			     r->error ? r->error : "no reason given");
+		return false;
+	}
+	return true;
+}
+
+void pair_stop(struct pair *p)
+{
+	vm_destroy(p->src);
+	vm_destroy(p->dst);
+	guest_files_free(&p->guest);
+	free(p->append);
+	memset(p, 0, sizeof(*p));
+}

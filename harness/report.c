@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "report.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct report {
+	char *dir;
+	char *path;
+	char *latest;
+	json_t *doc;
+};
+
+static char *iso_now(void)
+{
+	char buf[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return strdup(buf);
+}
+
+char *report_new_run_id(void)
+{
+	char buf[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
+	return mc_strdup_printf("%s-%d", buf, (int)getpid());
+}
+
+static void update_totals(json_t *doc)
+{
+	json_t *totals = json_object(), *c;
+	int counts[MC_NRESULTS] = {0};
+	size_t i;
+	int k;
+
+	json_array_foreach(json_object_get(doc, "cases"), i, c)
+	{
+		k = mc_result_parse(json_string_value(json_object_get(c, "result")));
+		counts[k < 0 ? MC_ERROR : k]++;
+	}
+	for (k = 0; k < MC_NRESULTS; k++)
+		json_object_set_new(totals, mc_result_name(k), json_integer(counts[k]));
+	json_object_set_new(doc, "totals", totals);
+}
+
+static int write_doc(struct report *r, char **err)
+{
+	char *text, *tmp;
+	int ret;
+
+	update_totals(r->doc);
+	text = json_dumps(r->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text) {
+		mc_set_err(err, "cannot serialise the report");
+		return -1;
+	}
+	ret = mc_write_file_atomic(r->path, text, strlen(text), err);
+	if (!ret) {
+		/* Swap the symlink atomically too. */
+		const char *base = strrchr(r->dir, '/');
+
+		char *target = mc_strdup_printf("runs%s", base);
+
+		tmp = mc_strdup_printf("%s.tmp.%d", r->latest, (int)getpid());
+		unlink(tmp);
+		if (symlink(target, tmp) == 0 && rename(tmp, r->latest) < 0)
+			unlink(tmp);
+		free(target);
+		free(tmp);
+	}
+	free(text);
+	return ret;
+}
+
+struct report *report_open(const char *reports_dir, const char *run_id, json_t *environment,
+			   json_t *invocation, char **err)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	char *now = iso_now();
+
+	if (!r)
+		abort();
+	r->dir = mc_strdup_printf("%s/runs/%s", reports_dir, run_id);
+	r->path = mc_strdup_printf("%s/report.json", r->dir);
+	r->latest = mc_strdup_printf("%s/latest", reports_dir);
+	if (mc_mkdir_p(r->dir, 0755) < 0) {
+		mc_set_err(err, "cannot create %s: %s", r->dir, strerror(errno));
+		free(now);
+		json_decref(environment);
+		json_decref(invocation);
+		report_close(r);
+		return NULL;
+	}
+	r->doc = json_pack("{s:s, s:i, s:s, s:s, s:n, s:s, s:o, s:o, s:{}, s:[]}", "schema",
+			   MC_REPORT_SCHEMA, "schema_version", MC_REPORT_SCHEMA_VERSION, "run_id",
+			   run_id, "started", now, "finished", "state", "running", "invocation",
+			   invocation ? invocation : json_object(), "environment",
+			   environment ? environment : json_object(), "totals", "cases");
+	free(now);
+	if (write_doc(r, err) < 0) {
+		report_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+const char *report_run_dir(const struct report *r)
+{
+	return r->dir;
+}
+
+const char *report_path(const struct report *r)
+{
+	return r->path;
+}
+
+int report_add_case(struct report *r, json_t *record, char **err)
+{
+	json_array_append_new(json_object_get(r->doc, "cases"), record);
+	return write_doc(r, err);
+}
+
+int report_finish(struct report *r, const char *state, char **err)
+{
+	char *now = iso_now();
+
+	json_object_set_new(r->doc, "finished", json_string(now));
+	free(now);
+	json_object_set_new(r->doc, "state", json_string(state));
+	return write_doc(r, err);
+}
+
+void report_close(struct report *r)
+{
+	if (!r)
+		return;
+	json_decref(r->doc);
+	free(r->dir);
+	free(r->path);
+	free(r->latest);
+	free(r);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * report.h: the JSON run report (schema: reports/SCHEMA.md).
+ *
+ * reports/runs/<run-id>/report.json is rewritten atomically after every case,
+ * so an interrupted run keeps what finished; reports/latest points at the
+ * newest run directory.
+ */
+#ifndef MIGCHECK_REPORT_H
+#define MIGCHECK_REPORT_H
+
+#include "tap.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define MC_REPORT_SCHEMA "migcheck-report"
+#define MC_REPORT_SCHEMA_VERSION 1
+
+struct report;
+
+/* Creates the run directory and an empty report. environment is stolen. */
+struct report *report_open(const char *reports_dir, const char *run_id, json_t *environment,
+			   json_t *invocation, char **err);
+const char *report_run_dir(const struct report *r);
+const char *report_path(const struct report *r);
+/* Adds a finished case record (stolen) and rewrites the file. */
+int report_add_case(struct report *r, json_t *record, char **err);
+/* Marks the run finished (or interrupted) and rewrites the file. */
+int report_finish(struct report *r, const char *state, char **err);
+void report_close(struct report *r);
+
+/* A run id from the current time: 20261120-230501-12345. */
+char *report_new_run_id(void);
+
+#endif

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "runner.h"
+#include "report.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct mc_test **registry;
+static size_t nregistry, registry_cap;
+
+void mc_register_tests(const struct mc_test *tests, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (nregistry == registry_cap) {
+			registry_cap = registry_cap ? registry_cap * 2 : 64;
+			registry = realloc(registry, registry_cap * sizeof(*registry));
+			if (!registry)
+				abort();
+		}
+		registry[nregistry++] = &tests[i];
+	}
+}
+
+size_t mc_test_count(void)
+{
+	return nregistry;
+}
+
+const struct mc_test *mc_test_at(size_t i)
+{
+	return i < nregistry ? registry[i] : NULL;
+}
+
+const char *mc_test_name(const struct mc_test *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%s.%s", t->fixture, t->variant, t->test);
+	return buf;
+}
+
+static bool pattern_selects(const char *pat, const struct mc_test *t)
+{
+	char name[256];
+
+	if (!strcmp(pat, t->suite))
+		return true;
+	return !fnmatch(pat, mc_test_name(t, name, sizeof(name)), 0);
+}
+
+bool mc_test_selected(const struct mc_test *t, const struct mc_selection *sel)
+{
+	bool any = !sel->patterns || !sel->patterns[0];
+	int i;
+
+	for (i = 0; !any && sel->patterns[i]; i++)
+		any = pattern_selects(sel->patterns[i], t);
+	if (!any)
+		return false;
+	if (sel->fixture && fnmatch(sel->fixture, t->fixture, 0))
+		return false;
+	if (sel->variant && fnmatch(sel->variant, t->variant, 0))
+		return false;
+	if (sel->test && fnmatch(sel->test, t->test, 0))
+		return false;
+	return true;
+}
+
+const char *mc_selection_unmatched(const struct mc_selection *sel)
+{
+	size_t i;
+	int p;
+
+	for (p = 0; sel->patterns && sel->patterns[p]; p++) {
+		bool hit = false;
+
+		for (i = 0; i < nregistry && !hit; i++)
+			hit = pattern_selects(sel->patterns[p], registry[i]);
+		if (!hit)
+			return sel->patterns[p];
+	}
+	return NULL;
+}
+
+/* ---------------- the case context (lives in the child) ---------------- */
+
+struct mc_case {
+	const struct mc_config *cfg;
+	const struct mc_test *test;
+	char *name;
+	char *workdir;
+	json_t *record;
+	char *fail_reason;
+	char *skip_reason;
+	char *error_reason;
+	char *xfail_reason;
+	FILE *log;
+};
+
+const struct mc_config *mc_case_config(struct mc_case *c)
+{
+	return c->cfg;
+}
+
+const char *mc_case_workdir(struct mc_case *c)
+{
+	return c->workdir;
+}
+
+const char *mc_case_name(struct mc_case *c)
+{
+	return c->name;
+}
+
+void mc_case_log(struct mc_case *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->log)
+		return;
+	fprintf(c->log, "%.3f ", mc_now_s());
+	va_start(ap, fmt);
+	vfprintf(c->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->log);
+	fflush(c->log);
+}
+
+#define SET_REASON(field, fmt)                                                                     \
+	do {                                                                                       \
+		va_list ap;                                                                        \
+		char *msg;                                                                         \
+		va_start(ap, fmt);                                                                 \
+		msg = mc_strdup_vprintf(fmt, ap);                                                  \
+		va_end(ap);                                                                        \
+		mc_case_log(c, "%s: %s", #field, msg);                                             \
+		if (!c->field)                                                                     \
+			c->field = msg;                                                            \
+		else                                                                               \
+			free(msg);                                                                 \
+	} while (0)
+
+void mc_case_fail(struct mc_case *c, const char *fmt, ...)
+{
+	SET_REASON(fail_reason, fmt);
+}
+
+void mc_case_skip(struct mc_case *c, const char *fmt, ...)
+{
+	SET_REASON(skip_reason, fmt);
+}
+
+void mc_case_error(struct mc_case *c, const char *fmt, ...)
+{
+	SET_REASON(error_reason, fmt);
+}
+
+void mc_case_expect_fail(struct mc_case *c, const char *fmt, ...)
+{
+	SET_REASON(xfail_reason, fmt);
+}
+
+bool mc_case_failed(const struct mc_case *c)
+{
+	return c->fail_reason || c->error_reason;
+}
+
+void mc_case_phase(struct mc_case *c, const char *phase, double seconds)
+{
+	json_object_set_new(json_object_get(c->record, "phases"), phase, json_real(seconds));
+}
+
+json_t *mc_case_metrics(struct mc_case *c)
+{
+	return json_object_get(c->record, "metrics");
+}
+
+void mc_case_set(struct mc_case *c, const char *key, json_t *value)
+{
+	json_object_set_new(c->record, key, value);
+}
+
+void mc_case_oracle(struct mc_case *c, const char *name, bool pass, const char *summary,
+		    json_t *details)
+{
+	json_t *o = json_pack("{s:b, s:s}", "pass", pass, "summary", summary ? summary : "");
+
+	if (details)
+		json_object_set_new(o, "details", details);
+	json_object_set_new(json_object_get(c->record, "oracles"), name, o);
+	if (!pass)
+		mc_case_fail(c, "%s oracle: %s", name, summary ? summary : "failed");
+	mc_case_checkpoint(c);
+}
+
+static void finalize(struct mc_case *c)
+{
+	enum mc_result r;
+	const char *reason = NULL;
+
+	if (c->error_reason) {
+		r = MC_ERROR;
+		reason = c->error_reason;
+	} else if (c->skip_reason && !c->fail_reason) {
+		r = MC_SKIP;
+		reason = c->skip_reason;
+	} else if (c->fail_reason) {
+		r = c->xfail_reason ? MC_XFAIL : MC_FAIL;
+		reason = c->xfail_reason ? c->xfail_reason : c->fail_reason;
+	} else {
+		r = c->xfail_reason ? MC_XPASS : MC_PASS;
+		reason = c->xfail_reason;
+	}
+	json_object_set_new(c->record, "result", json_string(mc_result_name(r)));
+	json_object_set_new(c->record, "reason", reason ? json_string(reason) : json_null());
+	if (c->fail_reason)
+		json_object_set_new(c->record, "failure", json_string(c->fail_reason));
+}
+
+void mc_case_checkpoint(struct mc_case *c)
+{
+	char *path = mc_strdup_printf("%s/case.json", c->workdir);
+	char *text;
+
+	finalize(c);
+	text = json_dumps(c->record, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text)
+		mc_write_file_atomic(path, text, strlen(text), NULL);
+	free(text);
+	free(path);
+}
+
+static json_t *new_record(const struct mc_test *t, const char *name)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:{}, s:{}, s:{}}", "name", name,
+			 "suite", t->suite, "fixture", t->fixture, "variant", t->variant, "test",
+			 t->test, "result", "error", "reason", "phases", "metrics", "oracles");
+}
+
+static void child_main(const struct mc_config *cfg, const struct mc_test *t, const char *name,
+		       const char *workdir)
+{
+	struct mc_case c = {.cfg = cfg, .test = t};
+	char *log = mc_strdup_printf("%s/case.log", workdir);
+
+	c.name = strdup(name);
+	c.workdir = strdup(workdir);
+	c.log = fopen(log, "ae");
+	c.record = new_record(t, name);
+	mc_case_log(&c, "case %s starts", name);
+	t->fn(&c, t->data);
+	mc_case_checkpoint(&c);
+	mc_case_log(&c, "case %s ends: %s", name,
+		    json_string_value(json_object_get(c.record, "result")));
+	fflush(NULL);
+	_exit(0);
+}
+
+/* ---------------- the parent ---------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* The case's partial record if it wrote one, else a fresh one. */
+static json_t *load_record(const struct mc_test *t, const char *name, const char *workdir)
+{
+	char *path = mc_strdup_printf("%s/case.json", workdir);
+	json_t *rec = json_load_file(path, 0, NULL);
+
+	free(path);
+	return json_is_object(rec) ? rec : new_record(t, name);
+}
+
+static void mark(json_t *rec, enum mc_result r, const char *reason)
+{
+	json_object_set_new(rec, "result", json_string(mc_result_name(r)));
+	json_object_set_new(rec, "reason", json_string(reason));
+}
+
+static json_t *run_case(const struct mc_config *cfg, const struct mc_test *t, const char *run_dir)
+{
+	char name[256];
+	char *workdir, *why = NULL;
+	int timeout_s = cfg->timeout_s ? cfg->timeout_s : (t->timeout_s ? t->timeout_s : 120);
+	double t0 = mc_now_s();
+	uint64_t deadline;
+	pid_t pid;
+	int status = 0;
+	json_t *rec;
+	bool timed_out = false;
+
+	mc_test_name(t, name, sizeof(name));
+	workdir = mc_strdup_printf("%s/cases/%s", run_dir, name);
+	mc_rm_rf(workdir);
+	if (mc_mkdir_p(workdir, 0755) < 0) {
+		rec = new_record(t, name);
+		why = mc_strdup_printf("cannot create work directory %s: %s", workdir,
+				       strerror(errno));
+		mark(rec, MC_ERROR, why);
+		goto done;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		rec = new_record(t, name);
+		why = mc_strdup_printf("fork: %s", strerror(errno));
+		mark(rec, MC_ERROR, why);
+		goto done;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		child_main(cfg, t, name, workdir);
+	}
+	deadline = mc_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			break;
+		if (interrupted || mc_now_ns() >= deadline) {
+			timed_out = !interrupted;
+			/* QEMUs die with the case process (parent-death signal). */
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			break;
+		}
+		usleep(10000);
+	}
+	rec = load_record(t, name, workdir);
+	if (interrupted) {
+		mark(rec, MC_ERROR, "interrupted");
+	} else if (timed_out) {
+		why = mc_strdup_printf("timed out after %d s", timeout_s);
+		mark(rec, MC_FAIL, why);
+	} else if (WIFSIGNALED(status)) {
+		why = mc_strdup_printf("case process killed by signal %d (%s)", WTERMSIG(status),
+				       strsignal(WTERMSIG(status)));
+		mark(rec, MC_FAIL, why);
+	} else if (WEXITSTATUS(status) != 0) {
+		why = mc_strdup_printf("case process exited with status %d", WEXITSTATUS(status));
+		mark(rec, MC_FAIL, why);
+	}
+done:
+	json_object_set_new(rec, "duration_s", json_real(mc_now_s() - t0));
+	json_object_set_new(rec, "workdir", json_string(workdir + strlen(run_dir) + 1));
+	free(why);
+	free(workdir);
+	return rec;
+}
+
+static void progress(const struct mc_config *cfg, size_t k, size_t n, const char *name, double t0)
+{
+	double el = mc_now_s() - t0;
+
+	if (!cfg->progress)
+		return;
+	if (k == 0)
+		fprintf(stderr, "migcheck: [%zu/%zu] %s (elapsed %d:%02d)\n", k + 1, n, name,
+			(int)el / 60, (int)el % 60);
+	else {
+		double left = el / k * (n - k);
+
+		fprintf(stderr, "migcheck: [%zu/%zu] %s (elapsed %d:%02d, about %d:%02d left)\n",
+			k + 1, n, name, (int)el / 60, (int)el % 60, (int)left / 60,
+			(int)left % 60);
+	}
+}
+
+int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *environment,
+	   json_t *invocation)
+{
+	const struct mc_test **list = calloc(nregistry + 1, sizeof(*list));
+	struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
+	struct report *rep;
+	struct tap tap;
+	char *run_id = cfg->run_id ? strdup(cfg->run_id) : report_new_run_id(), *err = NULL;
+	size_t n = 0, i;
+	double t0 = mc_now_s();
+	int code;
+
+	for (i = 0; i < nregistry; i++)
+		if (mc_test_selected(registry[i], sel))
+			list[n++] = registry[i];
+	rep = report_open(cfg->reports_dir, run_id, environment, invocation, &err);
+	if (!rep) {
+		fprintf(stderr, "migcheck: %s\n", err);
+		free(err);
+		free(run_id);
+		free(list);
+		return 2;
+	}
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	tap_begin(&tap, stdout, (int)n);
+	tap_diag(&tap, "migcheck run %s: %zu cases; report: %s", run_id, n, report_path(rep));
+	for (i = 0; i < n && !interrupted; i++) {
+		char name[256];
+		json_t *rec;
+		const char *reason;
+		int r;
+
+		mc_test_name(list[i], name, sizeof(name));
+		progress(cfg, i, n, name, t0);
+		rec = run_case(cfg, list[i], report_run_dir(rep));
+		r = mc_result_parse(json_string_value(json_object_get(rec, "result")));
+		reason = json_string_value(json_object_get(rec, "reason"));
+		tap_result(&tap, name, r < 0 ? MC_ERROR : r, reason);
+		if (report_add_case(rep, rec, &err) < 0) {
+			tap_diag(&tap, "cannot write the report: %s", err);
+			free(err);
+			err = NULL;
+		}
+	}
+	tap_totals(&tap);
+	report_finish(rep, interrupted ? "interrupted" : "finished", NULL);
+	if (cfg->progress)
+		fprintf(stderr, "migcheck: report: %s\n", report_path(rep));
+	code = interrupted ? 130 : tap_exit_code(&tap);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	report_close(rep);
+	free(run_id);
+	free(list);
+	return code;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * runner.h: test registration and execution, in kselftest_harness.h's model.
+ *
+ * A suite registers tests named fixture.variant.test; each selected test runs
+ * in a forked child with its own work directory and a timeout, so a crash or
+ * a hang fails that case only.  The case reports through struct mc_case:
+ * failures (EXPECT-like: the case goes on), skips with a reason, an expected
+ * failure (XFAIL/XPASS), phases, metrics and oracle verdicts.  The record is
+ * checkpointed to case.json so even a killed case keeps what it measured.
+ */
+#ifndef MIGCHECK_RUNNER_H
+#define MIGCHECK_RUNNER_H
+
+#include "tap.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mc_config {
+	const char *qemu;
+	const char *guest_dir;	 /* vmlinuz, initramfs.cpio, kernel-release */
+	const char *mock_lib;	 /* libvfiomock.so */
+	const char *reports_dir; /* reports/ */
+	const char *run_id;	 /* NULL: generated */
+	int timeout_s;		 /* 0: each test's own */
+	bool progress;		 /* progress lines on stderr */
+	bool keep_workdirs;	 /* keep passed cases' logs (failed ones are always kept) */
+};
+
+struct mc_case;
+typedef void (*mc_test_fn)(struct mc_case *c, const void *data);
+
+struct mc_test {
+	const char *suite;
+	const char *fixture;
+	const char *variant;
+	const char *test;
+	mc_test_fn fn;
+	const void *data;
+	int timeout_s;
+	const char *summary;
+};
+
+void mc_register_tests(const struct mc_test *tests, size_t n);
+#define MC_SUITE(tests)                                                                            \
+	__attribute__((constructor)) static void mc_register_##tests(void)                         \
+	{                                                                                          \
+		mc_register_tests(tests, sizeof(tests) / sizeof(tests[0]));                        \
+	}
+
+size_t mc_test_count(void);
+const struct mc_test *mc_test_at(size_t i);
+/* "fixture.variant.test" into buf. */
+const char *mc_test_name(const struct mc_test *t, char *buf, size_t len);
+
+/* Selection: kselftest-like globs over the full name or its parts, or a suite name. */
+struct mc_selection {
+	const char *const *patterns; /* suite names or globs on the full name; NULL-ended */
+	const char *fixture, *variant, *test; /* globs; NULL: any */
+};
+bool mc_test_selected(const struct mc_test *t, const struct mc_selection *sel);
+/* Returns the name of a pattern that selects nothing, or NULL if all select something. */
+const char *mc_selection_unmatched(const struct mc_selection *sel);
+
+/* Runs the selected tests; TAP on stdout; returns the kselftest exit code. */
+int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *environment,
+	   json_t *invocation);
+
+/* ---- for tests ---- */
+const struct mc_config *mc_case_config(struct mc_case *c);
+const char *mc_case_workdir(struct mc_case *c);
+const char *mc_case_name(struct mc_case *c);
+/* Fails the case with a reason (the first reason is the one reported). */
+void mc_case_fail(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Skips the case; the test function should return right after. */
+void mc_case_skip(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Declares that this case is expected to fail (known defect); fail -> XFAIL, pass -> XPASS. */
+void mc_case_expect_fail(struct mc_case *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool mc_case_failed(const struct mc_case *c);
+/* Harness-level trouble (could not set up): reported as error, not fail. */
+void mc_case_error(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mc_case_phase(struct mc_case *c, const char *phase, double seconds);
+/* Metrics object of the record (borrowed); fill it with json_object_set_new. */
+json_t *mc_case_metrics(struct mc_case *c);
+/* Sets a top-level member of the record (value stolen). */
+void mc_case_set(struct mc_case *c, const char *key, json_t *value);
+/* Records an oracle's verdict; a failing oracle fails the case with `summary`. */
+void mc_case_oracle(struct mc_case *c, const char *name, bool pass, const char *summary,
+		    json_t *details);
+/* Writes case.json now (done automatically at the end). */
+void mc_case_checkpoint(struct mc_case *c);
+/* A diagnostic line in the case log (and on stdout as a TAP comment when verbose). */
+void mc_case_log(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vm.h: one QEMU process under test.
+ *
+ * Source and destination come from one vm_spec, so their command lines
+ * differ only where migration needs them to (the destination waits with
+ * -incoming defer and -S).  QMP and the agent serial port are socketpairs
+ * handed to QEMU as fds; guest RAM is a shared tmpfs file the harness maps
+ * too, unlinked as soon as it exists so nothing is left in /dev/shm even
+ * if the harness is killed.
+ */
+#ifndef MIGCHECK_VM_H
+#define MIGCHECK_VM_H
+
+#include "agentlink.h"
+#include "proc.h"
+#include "qmp.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum vm_role { VM_SRC, VM_DST };
+
+struct vm_spec {
+	const char *qemu;
+	const char *machine;	/* e.g. "q35" */
+	const char *accel;	/* e.g. "tcg" */
+	uint64_t mem_bytes;
+	int smp;
+	const char *kernel;	/* NULL: no guest kernel (firmware only) */
+	const char *initrd;
+	const char *append;
+	bool agent;		/* second serial port wired to the agent link */
+	const char *const *extra_args; /* appended verbatim, NULL-ended */
+	const char *const *env;	/* "KEY=VALUE" added to QEMU's environment, NULL-ended */
+};
+
+/* The fd numbers a command line refers to. */
+struct vm_fds {
+	int qmp;
+	int agent;
+	int ram;
+};
+
+struct vm {
+	enum vm_role role;
+	const char *name; /* "src" or "dst" */
+	struct mc_proc proc;
+	struct qmp *qmp;
+	struct agentlink *agent;
+	int ram_fd;
+	uint8_t *ram;
+	size_t ram_size;
+	char **argv;
+	char *stderr_path;
+	char *console_path;
+};
+
+/* Builds argv (NULL-ended, malloc'd strings) for a role; pure, for tests. */
+char **vm_build_argv(const struct vm_spec *s, enum vm_role role, const struct vm_fds *fds,
+		     const char *console_path);
+void vm_free_argv(char **argv);
+/* Shell-quoted command line, for logs and reports. */
+char *vm_argv_string(char *const *argv);
+
+/* Starts QEMU and completes the QMP handshake. */
+struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *workdir, char **err);
+/* quit over QMP, then SIGTERM, then SIGKILL; frees everything. */
+void vm_destroy(struct vm *vm);
+/* True if QEMU has exited; fills *why (malloc'd) with its exit and last stderr words. */
+bool vm_dead(struct vm *vm, char **why);
+/* QEMU's last words: the tail of its stderr, one line. */
+char *vm_last_words(struct vm *vm);
+
+#endif
