@@ -96,13 +96,19 @@ static void smoke_migrate(struct mc_case *c, const void *data)
 	if (!reply)
 		goto out;
 	json_decref(reply);
-	if (v->dirty) {
-		cmd = mc_strdup_printf("cpu-dirty start mib=%d rate=0", DIRTY_MIB);
-		reply = pair_agent(c, p.src, cmd, 60000);
-		free(cmd);
+	/* Idle guests get a tagged but static buffer so verify has work too. */
+	cmd = mc_strdup_printf("cpu-dirty start mib=%d rate=0", v->dirty ? DIRTY_MIB : 4);
+	reply = pair_agent(c, p.src, cmd, 60000);
+	free(cmd);
+	if (!reply)
+		goto out;
+	json_decref(reply);
+	if (!v->dirty) {
+		reply = pair_agent(c, p.src, "cpu-dirty stop", 10000);
 		if (!reply)
 			goto out;
 		json_decref(reply);
+	} else {
 		plan.max_bandwidth = CAP_BANDWIDTH;
 		plan.downtime_limit_ms = 1;
 		plan.iteration = MIN_SYNCS;
