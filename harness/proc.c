@@ -65,11 +65,22 @@ int mc_proc_spawn(struct mc_proc *p, const struct mc_spawn *s, char **err)
 		}
 		child_redirect(1, s->stdout_path);
 		child_redirect(2, s->stderr_path);
-		for (i = 0; i < s->nkeep; i++) {
-			int fl = fcntl(s->keep_fds[i], F_GETFD);
+		if (s->keep_at) {
+			/* Move every source out of the way first, then place them. */
+			int tmp[64];
 
-			if (fl >= 0)
-				fcntl(s->keep_fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+			for (i = 0; i < s->nkeep && i < 64; i++)
+				tmp[i] = fcntl(s->keep_fds[i], F_DUPFD_CLOEXEC, 100);
+			for (i = 0; i < s->nkeep && i < 64; i++)
+				if (tmp[i] < 0 || dup2(tmp[i], s->keep_at[i]) < 0)
+					_exit(127);
+		} else {
+			for (i = 0; i < s->nkeep; i++) {
+				int fl = fcntl(s->keep_fds[i], F_GETFD);
+
+				if (fl >= 0)
+					fcntl(s->keep_fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+			}
 		}
 		for (i = 0; s->env_add && s->env_add[i]; i++)
 			putenv(s->env_add[i]);

@@ -26,6 +26,11 @@ struct mc_spawn {
 	const char *stderr_path; /* appended; NULL: /dev/null */
 	const int *keep_fds;
 	int nkeep;
+	/*
+	 * Optional: where each kept fd lands in the child (keep_fds[i] becomes
+	 * fd keep_at[i]), so command lines can name fixed fd numbers.
+	 */
+	const int *keep_at;
 };
 
 int mc_proc_spawn(struct mc_proc *p, const struct mc_spawn *s, char **err);

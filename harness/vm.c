@@ -192,7 +192,7 @@ struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *work
 	struct vm *vm = calloc(1, sizeof(*vm));
 	int qmp_sv[2] = {-1, -1}, ag_sv[2] = {-1, -1};
 	struct vm_fds fds;
-	int keep[3], nkeep = 0;
+	int keep[3], keep_at[3], nkeep = 0;
 	char *qmp_log, *agent_log, *cmdline, *cmd_path;
 	struct mc_spawn sp = {0};
 
@@ -222,13 +222,16 @@ struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *work
 		mc_set_err(err, "socketpair: %s", strerror(errno));
 		goto fail;
 	}
-	fds.qmp = qmp_sv[1];
-	fds.agent = ag_sv[1];
-	fds.ram = vm->ram_fd;
-	keep[nkeep++] = fds.qmp;
-	keep[nkeep++] = fds.ram;
-	if (s->agent)
-		keep[nkeep++] = fds.agent;
+	/* The same fd numbers on both sides keep the two command lines alike. */
+	fds = (struct vm_fds){.qmp = VM_FD_QMP, .ram = VM_FD_RAM, .agent = VM_FD_AGENT};
+	keep[nkeep] = qmp_sv[1];
+	keep_at[nkeep++] = VM_FD_QMP;
+	keep[nkeep] = vm->ram_fd;
+	keep_at[nkeep++] = VM_FD_RAM;
+	if (s->agent) {
+		keep[nkeep] = ag_sv[1];
+		keep_at[nkeep++] = VM_FD_AGENT;
+	}
 	vm->argv = vm_build_argv(s, role, &fds, vm->console_path);
 	cmdline = vm_argv_string(vm->argv);
 	{
@@ -245,6 +248,7 @@ struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *work
 	sp.stderr_path = vm->stderr_path;
 	sp.keep_fds = keep;
 	sp.nkeep = nkeep;
+	sp.keep_at = keep_at;
 	if (mc_proc_spawn(&vm->proc, &sp, err) < 0)
 		goto fail;
 	close(qmp_sv[1]);

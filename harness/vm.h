@@ -36,6 +36,11 @@ struct vm_spec {
 	const char *const *env;	/* "KEY=VALUE" added to QEMU's environment, NULL-ended */
 };
 
+/* Where QEMU finds its inherited fds (fixed, so both sides' command lines match). */
+#define VM_FD_QMP 3
+#define VM_FD_RAM 4
+#define VM_FD_AGENT 5
+
 /* The fd numbers a command line refers to. */
 struct vm_fds {
 	int qmp;

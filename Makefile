@@ -1,0 +1,37 @@
+# Thin wrapper over meson: `make run` and `make check` from a fresh machine.
+BUILD ?= build
+MESON_OPTS ?=
+# Extra arguments for `migcheck run` (suites, globs, --qemu ...).
+ARGS ?=
+# Extra arguments for `meson test` (e.g. --suite unit).
+TESTARGS ?=
+
+.PHONY: all deps build run check bench probe clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	@meson setup $(BUILD) $(MESON_OPTS) >$(BUILD).setup.log 2>&1 || \
+		{ cat $(BUILD).setup.log; rm -f $(BUILD).setup.log; exit 1; }
+	@rm -f $(BUILD).setup.log
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) --quiet >$(BUILD)/.make.log 2>&1 || { cat $(BUILD)/.make.log; exit 1; }
+
+run: build
+	@./$(BUILD)/migcheck run $(ARGS)
+
+check: build
+	@meson test -C $(BUILD) --print-errorlogs $(TESTARGS)
+
+bench: build
+	@./$(BUILD)/migcheck bench $(ARGS)
+
+probe: build
+	@./$(BUILD)/migcheck probe $(ARGS)
+
+clean:
+	rm -rf $(BUILD)
