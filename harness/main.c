@@ -5,7 +5,9 @@
  *   migcheck run   [options] [SUITE|GLOB ...]   run cases, TAP on stdout
  *   migcheck list  [options] [SUITE|GLOB ...]   list case names
  *   migcheck probe [--json] [--qemu PATH]       describe the system under test
+ *   migcheck bench [--repeat N] [SUITE|GLOB ...] phase timings and oracle speed
  */
+#include "bench.h"
 #include "probe.h"
 #include "runner.h"
 #include "util.h"
@@ -23,6 +25,7 @@ static void usage(FILE *out)
 		"usage: migcheck run   [options] [SUITE|GLOB ...]\n"
 		"       migcheck list  [options] [SUITE|GLOB ...]\n"
 		"       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
+		"       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
 		"\n"
 		"Cases are named fixture.variant.test; select them by suite name, by globs on\n"
 		"the full name, or with -f/-v/-t globs on each part.\n"
@@ -36,6 +39,8 @@ static void usage(FILE *out)
 		"  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
 		"  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
 		"  --json              (list, probe) machine-readable output\n"
+		"  --repeat N          (bench) runs of the selected cases (default 3)\n"
+		"  --oracle-mib M      (bench) memory for the oracle throughput (default 1024)\n"
 		"  -h, --help          this text\n",
 		MIGCHECK_DEFAULT_QEMU, MIGCHECK_GUEST_DIR, MIGCHECK_REPORTS_DIR);
 }
@@ -101,7 +106,7 @@ static int cmd_probe(const char *qemu, const char *guest_dir, bool json)
 int main(int argc, char **argv)
 {
 	enum { OPT_QEMU = 256, OPT_GUEST, OPT_REPORTS, OPT_RUNID, OPT_TIMEOUT, OPT_JSON,
-	       OPT_PROGRESS, OPT_NOPROGRESS };
+	       OPT_PROGRESS, OPT_NOPROGRESS, OPT_REPEAT, OPT_ORACLE_MIB };
 	static const struct option opts[] = {
 		{"qemu", required_argument, NULL, OPT_QEMU},
 		{"guest-dir", required_argument, NULL, OPT_GUEST},
@@ -114,6 +119,8 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+		{"repeat", required_argument, NULL, OPT_REPEAT},
+		{"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -127,6 +134,7 @@ int main(int argc, char **argv)
 	struct mc_selection sel = {0};
 	const char *cmd;
 	bool json = false;
+	long repeat = 3, oracle_mib = 1024;
 	json_t *invocation;
 	int c, i;
 
@@ -144,8 +152,10 @@ int main(int argc, char **argv)
 		printf("migcheck %s\n", MIGCHECK_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe")) {
-		fprintf(stderr, "migcheck: unknown command '%s' (try: run, list, probe)\n", cmd);
+	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe") &&
+	    strcmp(cmd, "bench")) {
+		fprintf(stderr, "migcheck: unknown command '%s' (try: run, list, probe, bench)\n",
+			cmd);
 		return 2;
 	}
 	opterr = 0;
@@ -198,6 +208,22 @@ int main(int argc, char **argv)
 		case OPT_NOPROGRESS:
 			cfg.progress = false;
 			break;
+		case OPT_REPEAT:
+		case OPT_ORACLE_MIB: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v <= 0 || v > 65536) {
+				fprintf(stderr, "migcheck: %s needs a positive number, got '%s'\n",
+					c == OPT_REPEAT ? "--repeat" : "--oracle-mib", optarg);
+				return 2;
+			}
+			if (c == OPT_REPEAT)
+				repeat = v;
+			else
+				oracle_mib = v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -229,6 +255,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "list"))
 		return cmd_list(&sel, json);
+	if (!strcmp(cmd, "bench")) {
+		static const char *const smoke[] = {"smoke", NULL};
+
+		if (!sel.patterns[0])
+			sel.patterns = smoke;
+		return mc_bench(&cfg, &sel, (int)repeat, (size_t)oracle_mib);
+	}
 
 	invocation = json_pack("{s:[], s:s}", "argv", "cwd", "");
 	for (i = 0; i < argc; i++)

@@ -409,7 +409,7 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	}
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	tap_begin(&tap, stdout, (int)n);
+	tap_begin(&tap, cfg->tap_out ? cfg->tap_out : stdout, (int)n);
 	tap_diag(&tap, "migcheck run %s: %zu cases; report: %s", run_id, n, report_path(rep));
 	for (i = 0; i < n && !interrupted; i++) {
 		char name[256];

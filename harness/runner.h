@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct mc_config {
 	const char *qemu;
@@ -26,7 +27,7 @@ struct mc_config {
 	const char *run_id;	 /* NULL: generated */
 	int timeout_s;		 /* 0: each test's own */
 	bool progress;		 /* progress lines on stderr */
-	bool keep_workdirs;	 /* keep passed cases' logs (failed ones are always kept) */
+	FILE *tap_out;		 /* NULL: stdout */
 };
 
 struct mc_case;

@@ -161,6 +161,7 @@ static void smoke_oracle_selftest(struct mc_case *c, const void *data)
 	long long pages, idx;
 	uint64_t gpa, off;
 	bool ram_ok, verify_ok = false;
+	double t0;
 
 	if (pair_start(c, &o, &p) < 0)
 		goto out;
@@ -188,17 +189,21 @@ static void smoke_oracle_selftest(struct mc_case *c, const void *data)
 			      gpa);
 		goto out;
 	}
+	t0 = mc_now_s();
 	if (mig_run(p.src, p.dst, &plan, &r, &err) < 0) {
 		mc_case_fail(c, "could not drive the migration: %s", err);
 		goto out;
 	}
+	mc_case_phase(c, "migration", mc_now_s() - t0);
 	if (!pair_record_migration(c, &p, &r))
 		goto out;
 	/* Flip bytes in the middle of the page so the tag header survives. */
 	for (int i = 0; i < 64; i++)
 		p.dst->ram[off + 2048 + i] ^= 0x5a;
 
+	t0 = mc_now_s();
 	ram_compare(p.src->ram, p.dst->ram, p.src->ram_size, 4096, &p.layout, &cmp);
+	mc_case_phase(c, "oracle", mc_now_s() - t0);
 	ram_ok = cmp.differing == 1 && cmp.diff[0].gpa == (gpa & ~4095ull);
 	{
 		char *s = mc_strdup_printf("corrupted GPA 0x%" PRIx64 "; oracle reported %" PRIu64
