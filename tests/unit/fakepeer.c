@@ -158,10 +158,9 @@ static bool parse_request(enum fakepeer_proto proto, const char *line, char *id,
 	if (proto == FAKEPEER_QMP) {
 		json_t *o = json_loads(line, 0, NULL);
 		const char *ex = json_string_value(json_object_get(o, "execute"));
-		char *ids = json_object_get(o, "id")
-				    ? json_dumps(json_object_get(o, "id"),
-						 JSON_ENCODE_ANY | JSON_COMPACT)
-				    : NULL;
+		char *ids = json_object_get(o, "id") ? json_dumps(json_object_get(o, "id"),
+								  JSON_ENCODE_ANY | JSON_COMPACT)
+						     : NULL;
 
 		snprintf(id, idlen, "%s", ids ? ids : "");
 		snprintf(cmd, cmdlen, "%s", ex ? ex : "");

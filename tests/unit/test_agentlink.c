@@ -27,8 +27,8 @@ static struct agentlink *link_to(struct fakepeer *p, const struct fakepeer_step 
 TEST(ready_returns_kernel)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = "booting, console noise\n"},
-		{.delay_ms = 20, .send = READY},
+	    {.send = "booting, console noise\n"},
+	    {.delay_ms = 20, .send = READY},
 	};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
@@ -78,10 +78,10 @@ TEST(ready_peer_closes)
 TEST(cmd_ok_parsed)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = READY},
-		{.expect = "cpu-dirty start mib=4 rate=0",
-		 .send = "@ID@ ok pages=1024 gpa=0x1000 name=buf\n"},
-		{.expect = "ping", .send = "@ID@ ok\n"},
+	    {.send = READY},
+	    {.expect = "cpu-dirty start mib=4 rate=0",
+	     .send = "@ID@ ok pages=1024 gpa=0x1000 name=buf\n"},
+	    {.expect = "ping", .send = "@ID@ ok\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
@@ -129,9 +129,9 @@ TEST(cmd_ok_parsed)
 TEST(cmd_err_gives_reason)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = READY},
-		{.expect = "verify", .send = "@ID@ err page 17 tag mismatch\n"},
-		{.expect = "ping", .send = "@ID@ ok\n"},
+	    {.send = READY},
+	    {.expect = "verify", .send = "@ID@ err page 17 tag mismatch\n"},
+	    {.expect = "ping", .send = "@ID@ ok\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
@@ -155,9 +155,9 @@ TEST(cmd_err_gives_reason)
 TEST(stale_reply_ignored)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = READY},
-		{.expect = "slow"}, /* never answered in time */
-		{.expect = "fast", .send = "@PREV@ ok which=stale\n@ID@ ok which=fresh\n"},
+	    {.send = READY},
+	    {.expect = "slow"}, /* never answered in time */
+	    {.expect = "fast", .send = "@PREV@ ok which=stale\n@ID@ ok which=fresh\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
@@ -185,10 +185,10 @@ TEST(stale_reply_ignored)
 TEST(heartbeats_recorded_in_order)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = READY "* hb seq=1\n"},
-		{.delay_ms = 30, .send = "* hb seq=2\n"},
-		{.delay_ms = 30, .send = "* hb seq=3\n"},
-		{.expect = "ping", .delay_ms = 30, .send = "* hb seq=4\n@ID@ ok\n"},
+	    {.send = READY "* hb seq=1\n"},
+	    {.delay_ms = 30, .send = "* hb seq=2\n"},
+	    {.delay_ms = 30, .send = "* hb seq=3\n"},
+	    {.expect = "ping", .delay_ms = 30, .send = "* hb seq=4\n@ID@ ok\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
@@ -222,8 +222,8 @@ TEST(heartbeats_recorded_in_order)
 TEST(heartbeat_without_seq_malformed)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = READY "* hb\n* hb seq=x\n"},
-		{.expect = "ping", .send = "@ID@ ok\n"},
+	    {.send = READY "* hb\n* hb seq=x\n"},
+	    {.expect = "ping", .send = "@ID@ ok\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
@@ -257,10 +257,10 @@ TEST(overlong_line_dropped_in_pieces)
 	char *junk = long_line(6000, "");
 	char first[3001];
 	struct fakepeer_step steps[] = {
-		{.send = READY},
-		{.expect = "ping", .send = first},
-		{.delay_ms = 50, .send = junk + 3000},
-		{.delay_ms = 20, .send = "@ID@ ok after=1\n"},
+	    {.send = READY},
+	    {.expect = "ping", .send = first},
+	    {.delay_ms = 50, .send = junk + 3000},
+	    {.delay_ms = 20, .send = "@ID@ ok after=1\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a;
@@ -291,9 +291,9 @@ TEST(overlong_line_dropped_whole)
 {
 	char *bad = long_line(5000, "@ID@ ok bad=");
 	struct fakepeer_step steps[] = {
-		{.send = READY},
-		{.expect = "ping", .send = bad},
-		{.delay_ms = 100, .send = "@ID@ ok after=1\n"},
+	    {.send = READY},
+	    {.expect = "ping", .send = bad},
+	    {.delay_ms = 100, .send = "@ID@ ok after=1\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a;
@@ -318,9 +318,9 @@ TEST(overlong_line_dropped_before_newline)
 {
 	char *bad = long_line(5000, "@ID@ ok bad=");
 	struct fakepeer_step steps[] = {
-		{.send = READY},
-		{.expect = "ping", .send = bad},
-		{.delay_ms = 20, .send = "@ID@ ok after=1\n"},
+	    {.send = READY},
+	    {.expect = "ping", .send = bad},
+	    {.delay_ms = 20, .send = "@ID@ ok after=1\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a;
@@ -344,8 +344,8 @@ TEST(overlong_line_dropped_before_newline)
 TEST(unnumbered_line_malformed)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = READY},
-		{.expect = "ping", .send = "hello there\nok 1\n@ID@ ok x=1\n"},
+	    {.send = READY},
+	    {.expect = "ping", .send = "hello there\nok 1\n@ID@ ok x=1\n"},
 	};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
@@ -383,7 +383,8 @@ TEST(cmd_timeout_names_command)
 
 TEST(cmd_peer_closes)
 {
-	const struct fakepeer_step steps[] = {{.send = READY}, {.expect = "verify", .close_after = true}};
+	const struct fakepeer_step steps[] = {{.send = READY},
+					      {.expect = "verify", .close_after = true}};
 	struct fakepeer p;
 	struct agentlink *a = link_to(&p, steps, NSTEPS(steps), NULL);
 	char *err = NULL;

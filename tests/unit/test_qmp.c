@@ -15,7 +15,11 @@
 	"\"package\": \"Debian 1:10.0.2+ds-1\"}, \"capabilities\": [\"oob\"]}}\r\n"
 #define CAPS_OK "{\"return\": {}, \"id\": @ID@}\r\n"
 /* The greeting and capability negotiation every script starts with. */
-#define HANDSHAKE {.send = GREETING}, {.expect = "qmp_capabilities", .send = CAPS_OK}
+#define HANDSHAKE                                                                                  \
+	{.send = GREETING},                                                                        \
+	{                                                                                          \
+		.expect = "qmp_capabilities", .send = CAPS_OK                                      \
+	}
 
 static struct qmp *connect_peer(struct ktest *_t, struct fakepeer *p,
 				const struct fakepeer_step *steps, int n, const char *transcript)
@@ -80,10 +84,10 @@ TEST(greeting_without_version_fails)
 TEST(call_returns_return_member)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "query-status",
-		 .send = "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": @ID@}\n"},
-		{.expect = "query-name", .send = "{\"id\": @ID@, \"return\": \"guest\"}\n"},
+	    HANDSHAKE,
+	    {.expect = "query-status",
+	     .send = "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": @ID@}\n"},
+	    {.expect = "query-name", .send = "{\"id\": @ID@, \"return\": \"guest\"}\n"},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -107,8 +111,8 @@ TEST(call_returns_return_member)
 TEST(call_sends_arguments)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "migrate-set-parameters", .send = "{\"return\": {}, \"id\": @ID@}\n"},
+	    HANDSHAKE,
+	    {.expect = "migrate-set-parameters", .send = "{\"return\": {}, \"id\": @ID@}\n"},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -124,7 +128,7 @@ TEST(call_sends_arguments)
 	req = json_loads(line + 1, JSON_DISABLE_EOF_CHECK, NULL);
 	ASSERT_NONNULL(req);
 	EXPECT_EQ(json_integer_value(
-			  json_object_get(json_object_get(req, "arguments"), "downtime-limit")),
+		      json_object_get(json_object_get(req, "arguments"), "downtime-limit")),
 		  300);
 	json_decref(req);
 	free(log);
@@ -134,11 +138,12 @@ TEST(call_sends_arguments)
 TEST(error_reply_becomes_cmd_class_desc)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "migrate",
-		 .send = "{\"id\": @ID@, \"error\": {\"class\": \"GenericError\", \"desc\": "
-			 "\"VFIO device doesn't support migration\"}}\n"},
-		{.expect = "query-status", .send = "{\"return\": {\"status\": \"paused\"}, \"id\": @ID@}\n"},
+	    HANDSHAKE,
+	    {.expect = "migrate",
+	     .send = "{\"id\": @ID@, \"error\": {\"class\": \"GenericError\", \"desc\": "
+		     "\"VFIO device doesn't support migration\"}}\n"},
+	    {.expect = "query-status",
+	     .send = "{\"return\": {\"status\": \"paused\"}, \"id\": @ID@}\n"},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -165,14 +170,14 @@ TEST(error_reply_becomes_cmd_class_desc)
 TEST(events_before_reply_kept_in_order_with_timestamps)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "cont",
-		 .send = EV("RESUME", 1700000000, 250000, "") EV(
-			 "MIGRATION", 1700000001, 1, ", \"data\": {\"status\": \"setup\"}")
-			 EV("STOP", 1700000002, 999999, "")
-				 EV("MIGRATION", 1700000003, 500000,
-				    ", \"data\": {\"status\": \"completed\"}") "{\"return\": {}, "
-									       "\"id\": @ID@}\n"},
+	    HANDSHAKE,
+	    {.expect = "cont",
+	     .send = EV("RESUME", 1700000000, 250000, "")
+		 EV("MIGRATION", 1700000001, 1, ", \"data\": {\"status\": \"setup\"}")
+		     EV("STOP", 1700000002, 999999, "")
+			 EV("MIGRATION", 1700000003, 500000,
+			    ", \"data\": {\"status\": \"completed\"}") "{\"return\": {}, "
+								       "\"id\": @ID@}\n"},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -238,15 +243,15 @@ static bool status_is(const json_t *data, void *opaque)
 TEST(wait_event_with_match)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "migrate",
-		 .send = "{\"return\": {}, \"id\": @ID@}\n" EV("MIGRATION", 10, 0,
-							     ", \"data\": {\"status\": \"setup\"}")},
-		{.delay_ms = 50,
-		 .send = EV("MIGRATION", 11, 0, ", \"data\": {\"status\": \"active\"}")
-			 EV("STOP", 12, 0, "")},
-		{.delay_ms = 50,
-		 .send = EV("MIGRATION", 13, 0, ", \"data\": {\"status\": \"completed\"}")},
+	    HANDSHAKE,
+	    {.expect = "migrate",
+	     .send = "{\"return\": {}, \"id\": @ID@}\n" EV("MIGRATION", 10, 0,
+							   ", \"data\": {\"status\": \"setup\"}")},
+	    {.delay_ms = 50,
+	     .send = EV("MIGRATION", 11, 0, ", \"data\": {\"status\": \"active\"}")
+		 EV("STOP", 12, 0, "")},
+	    {.delay_ms = 50,
+	     .send = EV("MIGRATION", 13, 0, ", \"data\": {\"status\": \"completed\"}")},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -276,12 +281,12 @@ TEST(wait_event_with_match)
 TEST(reply_with_other_id_dropped)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "query-status",
-		 .send = "{\"return\": {\"status\": \"bogus\"}, \"id\": 987654}\n"
-			 "{\"return\": {\"status\": \"bogus2\"}, \"id\": \"elsewhere\"}\n"
-			 "{\"return\": {\"status\": \"bogus3\"}}\n"
-			 "{\"return\": {\"status\": \"right\"}, \"id\": @ID@}\n"},
+	    HANDSHAKE,
+	    {.expect = "query-status",
+	     .send = "{\"return\": {\"status\": \"bogus\"}, \"id\": 987654}\n"
+		     "{\"return\": {\"status\": \"bogus2\"}, \"id\": \"elsewhere\"}\n"
+		     "{\"return\": {\"status\": \"bogus3\"}}\n"
+		     "{\"return\": {\"status\": \"right\"}, \"id\": @ID@}\n"},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -298,11 +303,11 @@ TEST(reply_with_other_id_dropped)
 TEST(late_reply_after_timeout_not_taken_for_the_next)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "query-migrate"}, /* no answer in time */
-		{.expect = "query-status",
-		 .send = "{\"return\": {\"status\": \"late\"}, \"id\": @PREV@}\n"
-			 "{\"return\": {\"status\": \"fresh\"}, \"id\": @ID@}\n"},
+	    HANDSHAKE,
+	    {.expect = "query-migrate"}, /* no answer in time */
+	    {.expect = "query-status",
+	     .send = "{\"return\": {\"status\": \"late\"}, \"id\": @PREV@}\n"
+		     "{\"return\": {\"status\": \"fresh\"}, \"id\": @ID@}\n"},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -324,16 +329,16 @@ TEST(late_reply_after_timeout_not_taken_for_the_next)
 TEST(malformed_lines_counted_and_skipped)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "query-status",
-		 .send = "this is not json\n"
-			 "[1, 2, 3]\n"
-			 "{\"neither\": \"event nor reply\"}\n"
-			 "{\"return\": {\"status\": \"running\"}, \"id\": @ID@}\n"},
-		{.expect = "query-name",
-		 .send = "{\"unterminated\": \n"
-			 "\n"
-			 "{\"return\": {\"name\": \"g\"}, \"id\": @ID@}\n"},
+	    HANDSHAKE,
+	    {.expect = "query-status",
+	     .send = "this is not json\n"
+		     "[1, 2, 3]\n"
+		     "{\"neither\": \"event nor reply\"}\n"
+		     "{\"return\": {\"status\": \"running\"}, \"id\": @ID@}\n"},
+	    {.expect = "query-name",
+	     .send = "{\"unterminated\": \n"
+		     "\n"
+		     "{\"return\": {\"name\": \"g\"}, \"id\": @ID@}\n"},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -359,11 +364,11 @@ TEST(malformed_lines_counted_and_skipped)
 TEST(line_split_byte_by_byte)
 {
 	const struct fakepeer_step steps[] = {
-		{.send = GREETING, .bytewise = true},
-		{.expect = "qmp_capabilities", .send = CAPS_OK, .bytewise = true},
-		{.expect = "query-status",
-		 .send = EV("STOP", 5, 5, "") "{\"return\": {\"status\": \"paused\"}, \"id\": @ID@}\n",
-		 .bytewise = true},
+	    {.send = GREETING, .bytewise = true},
+	    {.expect = "qmp_capabilities", .send = CAPS_OK, .bytewise = true},
+	    {.expect = "query-status",
+	     .send = EV("STOP", 5, 5, "") "{\"return\": {\"status\": \"paused\"}, \"id\": @ID@}\n",
+	     .bytewise = true},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -383,10 +388,10 @@ TEST(line_split_byte_by_byte)
 TEST(peer_closes_mid_line)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "query-status",
-		 .send = "{\"return\": {\"status\": \"runn",
-		 .close_after = true},
+	    HANDSHAKE,
+	    {.expect = "query-status",
+	     .send = "{\"return\": {\"status\": \"runn",
+	     .close_after = true},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -405,8 +410,8 @@ TEST(peer_closes_mid_line)
 TEST(peer_closes)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "query-status", .close_after = true},
+	    HANDSHAKE,
+	    {.expect = "query-status", .close_after = true},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -499,9 +504,9 @@ TEST(handshake_timeout)
 TEST(wait_event_timeout)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.send = EV("STOP", 1, 0, "")},
-		{.delay_ms = 100, .send = EV("RESUME", 2, 0, "")},
+	    HANDSHAKE,
+	    {.send = EV("STOP", 1, 0, "")},
+	    {.delay_ms = 100, .send = EV("RESUME", 2, 0, "")},
 	};
 	struct fakepeer p;
 	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
@@ -540,9 +545,9 @@ static bool has_line(const char *text, const char *a, const char *b)
 TEST(transcript_both_directions)
 {
 	const struct fakepeer_step steps[] = {
-		HANDSHAKE,
-		{.expect = "query-status",
-		 .send = "not json\n{\"return\": {\"status\": \"running\"}, \"id\": @ID@}\n"},
+	    HANDSHAKE,
+	    {.expect = "query-status",
+	     .send = "not json\n{\"return\": {\"status\": \"running\"}, \"id\": @ID@}\n"},
 	};
 	char dir[128], path[192];
 	struct fakepeer p;
