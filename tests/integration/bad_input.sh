@@ -11,6 +11,7 @@ set -eu
 
 MIGCHECK=$1
 GUEST_DIR=$2
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 77; }
 setup
@@ -90,7 +91,9 @@ took=$(($(date +%s) - start))
 grep -qx 'not ok 1 smoke.idle.migrate' "$WORK/tap3" || fail "bad initramfs: no 'not ok' line"
 [ "$(report '.cases[0].result' "$WORK/r3")" = fail ] || fail "bad initramfs: result not fail"
 reason=$(report '.cases[0].reason' "$WORK/r3")
-[ -n "$reason" ] && [ "$reason" != null ] || fail "bad initramfs: no reason"
+if [ -z "$reason" ] || [ "$reason" = null ]; then
+	fail "bad initramfs: no reason"
+fi
 case $reason in
 *"timed out"*) fail "bad initramfs: the case ran into its timeout instead of saying why: $reason" ;;
 esac

@@ -10,6 +10,7 @@
 set -eu
 
 MIGCHECK=$1
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 77; }
 setup

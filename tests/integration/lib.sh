@@ -17,8 +17,7 @@ note() {
 setup() {
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/mcint-XXXXXX")
 	SHM_BEFORE="$WORK/shm.before"
-	# shellcheck disable=SC2012
-	ls /dev/shm 2>/dev/null | grep '^migcheck-' | sort >"$SHM_BEFORE" || true
+	shm_list >"$SHM_BEFORE"
 	trap cleanup EXIT
 }
 
@@ -34,14 +33,21 @@ cleanup() {
 	exit $rc
 }
 
+# Names of migcheck-* files in /dev/shm, sorted.
+shm_list() {
+	for f in /dev/shm/migcheck-*; do
+		[ -e "$f" ] && echo "${f#/dev/shm/}"
+	done | sort
+}
+
 # Processes (QEMU or case children) started for this test, if any.
 our_processes() {
-	pgrep -af -- "$WORK" | grep -v "pgrep" || true
+	pgrep -af -- "$WORK" || true
 }
 
 # migcheck-* files in /dev/shm that were not there when the test started.
 new_shm_files() {
-	ls /dev/shm 2>/dev/null | grep '^migcheck-' | sort | comm -13 "$SHM_BEFORE" - || true
+	shm_list | comm -13 "$SHM_BEFORE" -
 }
 
 # Nothing of ours may remain: no process, no /dev/shm file.  Waits up to $1 s.
