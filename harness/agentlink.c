@@ -166,10 +166,13 @@ int agentlink_pump(struct agentlink *a, int timeout_ms, char **err)
 	a->buf[a->len] = '\0';
 	while ((nl = memchr(a->buf + start, '\n', a->len - start))) {
 		*nl = '\0';
-		if (a->discarding)
+		if (a->discarding) {
 			a->discarding = false; /* tail of an overlong line */
-		else
+		} else if ((size_t)(nl - (a->buf + start)) > AGENT_MAX_LINE) {
+			a->malformed++; /* complete but too long: never a valid reply */
+		} else {
 			handle_line(a, a->buf + start);
+		}
 		start = nl - a->buf + 1;
 	}
 	memmove(a->buf, a->buf + start, a->len - start);

@@ -36,6 +36,15 @@ int mc_proc_spawn(struct mc_proc *p, const struct mc_spawn *s, char **err)
 		mc_set_err(err, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	/* Keep the pipe clear of the fixed numbers kept fds are moved to. */
+	for (int k = 0; k < 2; k++) {
+		int high = fcntl(errpipe[k], F_DUPFD_CLOEXEC, 200);
+
+		if (high >= 0) {
+			close(errpipe[k]);
+			errpipe[k] = high;
+		}
+	}
 	fflush(NULL);
 	p->pid = fork();
 	if (p->pid < 0) {

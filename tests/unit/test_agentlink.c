@@ -282,11 +282,8 @@ TEST(overlong_line_dropped_in_pieces)
 
 /*
  * An overlong line that starts like a reply must not be taken for one, even
- * when it arrives whole in one read.  Kept out of the build until
- * agentlink_pump() enforces the limit on complete lines as well (it drops
- * only incomplete ones today); define PENDING_AGENTLINK_LONG_LINE to run it.
+ * when it arrives whole in one read.
  */
-#ifdef PENDING_AGENTLINK_LONG_LINE
 TEST(overlong_line_dropped_whole)
 {
 	char *bad = long_line(5000, "@ID@ ok bad=");
@@ -311,7 +308,6 @@ TEST(overlong_line_dropped_whole)
 	FINISH(a, p);
 	free(bad);
 }
-#endif
 
 /* A line that is over the limit while still incomplete, then completed. */
 TEST(overlong_line_dropped_before_newline)

@@ -189,11 +189,9 @@ TEST(kept_fds_at_fixed_numbers)
 
 /*
  * The exec-failure report must survive fd placement: with fds 3 and 4 free
- * when mc_proc_spawn makes its error pipe, the pipe lands exactly where the
- * kept fds are to be placed.  Kept out of the build until the error pipe is
- * moved clear of keep_at (see the report); define PENDING_PROC_ERRPIPE.
+ * when mc_proc_spawn makes its error pipe, the pipe would land exactly where
+ * the kept fds are to be placed.
  */
-#ifdef PENDING_PROC_ERRPIPE
 TEST(exec_failure_reported_with_fixed_numbers)
 {
 	int a = fcntl(open("/dev/null", O_RDONLY | O_CLOEXEC), F_DUPFD_CLOEXEC, 40);
@@ -212,7 +210,6 @@ TEST(exec_failure_reported_with_fixed_numbers)
 	EXPECT_TRUE(strstr(err, "cannot execute /nonexistent/qemu") != NULL);
 	free(err);
 }
-#endif
 
 TEST(stdout_stderr_and_env_captured)
 {
