@@ -270,7 +270,10 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 		}
 		if (!iter_done && plan->on_iteration && r->passes >= plan->iteration) {
 			iter_done = true;
-			if (plan->on_iteration(&run, plan->opaque, &why) < 0) {
+			if (plan->on_iteration(&run,
+					       plan->opaque_iteration ? plan->opaque_iteration
+								      : plan->opaque,
+					       &why) < 0) {
 				qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS,
 					      NULL);
 				set_status(r, "cancelled", why);

@@ -35,6 +35,9 @@ struct mig_plan {
 	mig_hook_fn on_iteration;
 	mig_hook_fn on_pre_switchover;	/* needs pause_before_switchover */
 	void *opaque;
+	/* on_iteration gets this opaque instead when set (pair_hold_precopy) */
+	void *opaque_iteration;
+	uint64_t downtime_limit_release_ms;
 };
 
 struct mig_result {

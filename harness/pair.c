@@ -62,13 +62,23 @@ int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		.extra_args = o->extra_args,
 		.env = o->env,
 	};
-	p->src = vm_start(&p->spec, VM_SRC, mc_case_workdir(c), &err);
+	{
+		struct vm_spec side = p->spec;
+
+		side.env = o->env_side[VM_SRC] ? o->env_side[VM_SRC] : o->env;
+		p->src = vm_start(&side, VM_SRC, mc_case_workdir(c), &err);
+	}
 	if (!p->src) {
 		mc_case_fail(c, "source QEMU did not start: %s", err);
 		free(err);
 		return -1;
 	}
-	p->dst = vm_start(&p->spec, VM_DST, mc_case_workdir(c), &err);
+	{
+		struct vm_spec side = p->spec;
+
+		side.env = o->env_side[VM_DST] ? o->env_side[VM_DST] : o->env;
+		p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), &err);
+	}
 	if (!p->dst) {
 		mc_case_fail(c, "destination QEMU did not start: %s", err);
 		free(err);
@@ -194,4 +204,76 @@ void pair_stop(struct pair *p)
 	guest_files_free(&p->guest);
 	free(p->append);
 	memset(p, 0, sizeof(*p));
+}
+
+int pair_start_workload(struct mc_case *c, struct pair *p, int mib, bool dirtying)
+{
+	char *cmd = mc_strdup_printf("cpu-dirty start mib=%d rate=0", mib);
+	json_t *r = pair_agent(c, p->src, "heartbeat start interval_ms=10", 10000);
+
+	if (r) {
+		json_decref(r);
+		r = pair_agent(c, p->src, cmd, 60000);
+	}
+	free(cmd);
+	if (r && !dirtying) {
+		json_decref(r);
+		r = pair_agent(c, p->src, "cpu-dirty stop", 10000);
+	}
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+static int release_precopy(struct mig_run *run, void *opaque, char **err)
+{
+	const struct mig_plan *plan = opaque;
+
+	return mig_run_set_limits(run, 4ull << 30, plan->downtime_limit_release_ms, err);
+}
+
+void pair_hold_precopy(struct mig_plan *plan, int syncs, uint64_t release_downtime_ms)
+{
+	plan->max_bandwidth = PAIR_CAP_BANDWIDTH;
+	plan->downtime_limit_ms = 1;
+	plan->iteration = syncs;
+	plan->downtime_limit_release_ms = release_downtime_ms;
+	plan->on_iteration = release_precopy;
+	plan->opaque_iteration = plan;
+}
+
+void pair_check_syncs(struct mc_case *c, const struct mig_result *r, int min)
+{
+	long long syncs = json_integer_value(
+		json_object_get(json_object_get(r->stats, "ram"), "dirty-sync-count"));
+
+	if (syncs < min)
+		mc_case_fail(c, "pre-copy ran %lld dirty syncs, the case needs %d", syncs, min);
+}
+
+void pair_verify_guest(struct mc_case *c, struct pair *p)
+{
+	char *err = NULL, *why = NULL;
+	json_t *r = agentlink_cmd(p->dst->agent, "verify", 60000, &err);
+
+	if (r) {
+		char *s = mc_strdup_printf("%lld pages carry the expected tags",
+					   agent_reply_int(r, "checked", -1));
+
+		mc_case_oracle(c, "guest_verify", true, s, json_incref(r));
+		free(s);
+	} else if (vm_dead(p->dst, &why)) {
+		mc_case_fail(c, "%s", why);
+	} else {
+		mc_case_oracle(c, "guest_verify", false, err, NULL);
+	}
+	json_decref(r);
+	free(why);
+	free(err);
+}
+
+void pair_record_metrics(struct mc_case *c, struct pair *p, const struct mig_result *r)
+{
+	json_object_set_new(mc_case_metrics(c), "migration", mig_metrics(r));
+	json_object_set_new(mc_case_metrics(c), "guest", mig_heartbeat_metrics(p->src, p->dst, r));
+	mc_case_checkpoint(c);
 }

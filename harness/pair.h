@@ -18,6 +18,7 @@ struct pair_opts {
 	const char *append;		/* added to the guest kernel command line */
 	const char *const *extra_args;	/* added to both command lines */
 	const char *const *env;		/* added to both environments */
+	const char *const *env_side[2];	/* per side (VM_SRC, VM_DST), instead of env */
 };
 
 struct pair {
@@ -39,5 +40,26 @@ json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeou
 /* Records a migration result's metrics and fails the case unless it completed. */
 bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r);
 void pair_stop(struct pair *p);
+
+
+/*
+ * Workload on the source: heartbeats every 10 ms and the agent's tagged
+ * buffer of `mib` MiB, rewritten continuously when `dirtying`, else static.
+ */
+int pair_start_workload(struct mc_case *c, struct pair *p, int mib, bool dirtying);
+
+/*
+ * Holds pre-copy open: bandwidth capped and a 1 ms downtime limit until the
+ * source has done `syncs` dirty syncs, then lifts the cap with
+ * `release_downtime_ms` as the downtime limit so it converges.
+ */
+#define PAIR_CAP_BANDWIDTH (64ull << 20)
+void pair_hold_precopy(struct mig_plan *plan, int syncs, uint64_t release_downtime_ms);
+/* Fails the case unless the migration made at least `min` dirty syncs. */
+void pair_check_syncs(struct mc_case *c, const struct mig_result *r, int min);
+/* The agent's verify on the destination; records the "guest_verify" oracle. */
+void pair_verify_guest(struct mc_case *c, struct pair *p);
+/* Records migration and heartbeat metrics after the destination resumed. */
+void pair_record_metrics(struct mc_case *c, struct pair *p, const struct mig_result *r);
 
 #endif

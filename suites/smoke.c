@@ -22,19 +22,12 @@
 #include <string.h>
 
 #define DIRTY_MIB 16
-#define CAP_BANDWIDTH (64ull << 20)
 #define MIN_SYNCS 3
 
 struct smoke_variant {
 	bool dirty;
 	bool pause;
 };
-
-/* Lift the caps once pre-copy has iterated enough, so it converges. */
-static int release_limits(struct mig_run *run, void *opaque, char **err)
-{
-	return mig_run_set_limits(run, 4ull << 30, 500, err);
-}
 
 static int at_pre_switchover(struct mig_run *run, void *opaque, char **err)
 {
@@ -44,33 +37,11 @@ static int at_pre_switchover(struct mig_run *run, void *opaque, char **err)
 
 	/* The source must be stopped here: that is the point of the state. */
 	mc_case_set(c, "pre_switchover_status", json_string(st ? st : "?"));
-	if (!st || json_is_true(json_object_get(r, "running"))) {
+	if (!st || json_is_true(json_object_get(r, "running")))
 		mc_case_fail(c, "source still running in pre-switchover (status %s)",
 			     st ? st : "?");
-	}
 	json_decref(r);
 	return 0;
-}
-
-static void verify_guest(struct mc_case *c, struct pair *p)
-{
-	char *err = NULL, *why = NULL;
-	json_t *r = agentlink_cmd(p->dst->agent, "verify", 60000, &err);
-
-	if (r) {
-		char *s = mc_strdup_printf("%lld pages carry the expected tags",
-					   agent_reply_int(r, "checked", -1));
-
-		mc_case_oracle(c, "guest_verify", true, s, json_incref(r));
-		free(s);
-	} else if (vm_dead(p->dst, &why)) {
-		mc_case_fail(c, "%s", why);
-	} else {
-		mc_case_oracle(c, "guest_verify", false, err, NULL);
-	}
-	json_decref(r);
-	free(why);
-	free(err);
 }
 
 static void smoke_migrate(struct mc_case *c, const void *data)
@@ -86,34 +57,16 @@ static void smoke_migrate(struct mc_case *c, const void *data)
 		.opaque = c,
 	};
 	struct mig_result r = {0};
-	char *err = NULL, *cmd;
-	json_t *reply;
+	char *err = NULL;
 	double t0;
 
 	if (pair_start(c, &o, &p) < 0)
 		goto out;
-	reply = pair_agent(c, p.src, "heartbeat start interval_ms=10", 10000);
-	if (!reply)
-		goto out;
-	json_decref(reply);
 	/* Idle guests get a tagged but static buffer so verify has work too. */
-	cmd = mc_strdup_printf("cpu-dirty start mib=%d rate=0", v->dirty ? DIRTY_MIB : 4);
-	reply = pair_agent(c, p.src, cmd, 60000);
-	free(cmd);
-	if (!reply)
+	if (pair_start_workload(c, &p, v->dirty ? DIRTY_MIB : 4, v->dirty) < 0)
 		goto out;
-	json_decref(reply);
-	if (!v->dirty) {
-		reply = pair_agent(c, p.src, "cpu-dirty stop", 10000);
-		if (!reply)
-			goto out;
-		json_decref(reply);
-	} else {
-		plan.max_bandwidth = CAP_BANDWIDTH;
-		plan.downtime_limit_ms = 1;
-		plan.iteration = MIN_SYNCS;
-		plan.on_iteration = release_limits;
-	}
+	if (v->dirty)
+		pair_hold_precopy(&plan, MIN_SYNCS, 500);
 	if (v->pause)
 		plan.on_pre_switchover = at_pre_switchover;
 
@@ -125,20 +78,13 @@ static void smoke_migrate(struct mc_case *c, const void *data)
 	mc_case_phase(c, "migration", mc_now_s() - t0);
 	if (!pair_record_migration(c, &p, &r))
 		goto out;
-	if (v->dirty) {
-		long long syncs = json_integer_value(json_object_get(
-			json_object_get(r.stats, "ram"), "dirty-sync-count"));
-
-		if (syncs < MIN_SYNCS)
-			mc_case_fail(c, "pre-copy ran %lld dirty syncs, the case needs %d", syncs,
-				     MIN_SYNCS);
-	}
+	if (v->dirty)
+		pair_check_syncs(c, &r, MIN_SYNCS);
 	pair_ram_oracle(c, &p, NULL);
 	if (pair_resume(c, &p, &r) < 0)
 		goto out;
-	verify_guest(c, &p);
-	json_object_set_new(mc_case_metrics(c), "migration", mig_metrics(&r));
-	json_object_set_new(mc_case_metrics(c), "guest", mig_heartbeat_metrics(p.src, p.dst, &r));
+	pair_verify_guest(c, &p);
+	pair_record_metrics(c, &p, &r);
 out:
 	free(err);
 	mig_result_clear(&r);
@@ -165,15 +111,13 @@ static void smoke_oracle_selftest(struct mc_case *c, const void *data)
 
 	if (pair_start(c, &o, &p) < 0)
 		goto out;
-	reply = pair_agent(c, p.src, "cpu-dirty start mib=4 rate=0", 60000);
+	/* A static buffer: the destination must not rewrite the page itself. */
+	if (pair_start_workload(c, &p, 4, false) < 0)
+		goto out;
+	reply = pair_agent(c, p.src, "cpu-dirty status", 10000);
 	if (!reply)
 		goto out;
 	pages = agent_reply_int(reply, "pages", 0);
-	json_decref(reply);
-	/* A static buffer: the destination must not rewrite the page itself. */
-	reply = pair_agent(c, p.src, "cpu-dirty stop", 10000);
-	if (!reply)
-		goto out;
 	json_decref(reply);
 	idx = pages / 2;
 	cmd = mc_strdup_printf("cpu-dirty gpa index=%lld", idx);

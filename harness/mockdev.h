@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mockdev.h: VFIO mock devices for a source/destination pair.
+ *
+ * Describes the devices and the modelled kernel once (backend, personality,
+ * DMA workload, injected faults) and produces what both QEMUs need: the
+ * vfiomock configuration per side, the fake sysfs tree, the -object/-device
+ * arguments and the preload environment.  Also the DMA ring oracle: from the
+ * sequence number the destination's device carries, the stamp every ring page
+ * must hold is determined.
+ */
+#ifndef MIGCHECK_MOCKDEV_H
+#define MIGCHECK_MOCKDEV_H
+
+#include "ramcmp.h"
+#include "vm.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MOCK_MAX_DEV 4
+
+enum mock_backend { MOCK_TYPE1, MOCK_IOMMUFD, MOCK_IOMMUFD_FD };
+const char *mock_backend_name(enum mock_backend b);
+
+struct mock_device_spec {
+	bool no_dma_logging;
+	bool no_precopy;
+	bool no_p2p;
+	bool no_migration;
+	uint64_t ring_iova;	/* ring writer target; ring_pages 0: no ring */
+	unsigned ring_pages;
+	unsigned ring_rate_hz;
+	json_t *events;		/* event-triggered writes (array, borrowed), or NULL */
+};
+
+struct mock_spec {
+	enum mock_backend backend;
+	bool iommu_dirty;		 /* the IOMMU reports dirty tracking (iommufd HWPT) */
+	const char *enable_migration;	 /* NULL: QEMU's default (auto) */
+	bool device_tracking_off;	 /* x-device-dirty-page-tracking=off */
+	int ndev;
+	struct mock_device_spec dev[MOCK_MAX_DEV];
+	json_t *faults[2];		 /* per side (VM_SRC, VM_DST), borrowed, or NULL */
+};
+
+struct mock_rig {
+	char *config[2];
+	char *control[2];
+	char *log[2];
+	char **args;	/* for both command lines, NULL-ended */
+	char **env[2];	/* per side, NULL-ended */
+	char *sysfs_root;
+};
+
+/* Writes configs and the sysfs tree under workdir. */
+int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spec *s,
+		     struct mock_rig *r, char **err);
+void mock_rig_free(struct mock_rig *r);
+/* One control request (stolen) to a side's mock; NULL with *err on failure. */
+json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, char **err);
+/* The first device's record from a side's state, as a new reference. */
+json_t *mock_rig_device(const struct mock_rig *r, enum vm_role side, int index, char **err);
+
+struct ring_check {
+	uint64_t pages;
+	uint64_t bad;
+	uint64_t first_bad_page;
+	uint64_t first_expected;  /* the stamp it should carry (UINT64_MAX: never written) */
+	uint64_t first_seen;	  /* the stamp it carries (UINT64_MAX: not a stamp) */
+};
+
+/*
+ * Checks every ring page in guest RAM: with `next_seq` stamps written so far,
+ * page i must carry the largest s < next_seq with s % pages == i.  The ring
+ * is addressed by IOVA == guest physical address (no vIOMMU).
+ */
+void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layout *l,
+		     uint64_t iova, uint64_t pages, uint64_t next_seq, struct ring_check *out);
+
+#endif
