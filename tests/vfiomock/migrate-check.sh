@@ -76,7 +76,7 @@ EOC
 	sleep 1 # let SeaBIOS settle and the ring run
 	# type1 reports all of RAM dirty at every sync: it converges only with a
 	# downtime limit that covers a full pass.
-	qmp src "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":4294967296,\"downtime-limit\":${DOWNTIME:-300}}}" >/dev/null
+	qmp src "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":${BW:-4294967296},\"downtime-limit\":${DOWNTIME:-300}}}" >/dev/null
 	qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$dir/mig.sock\"}}" >"$dir/migrate.out"
 	st=none
 	for _ in $(seq 1 150); do
