@@ -50,6 +50,8 @@ static json_t *device_config(const struct mock_spec *s, int k)
 		      !d->no_dma_logging, "precopy", !d->no_precopy, "p2p", !d->no_p2p);
 	if (s->backend == MOCK_IOMMUFD_FD)
 		json_object_set_new(o, "fd", json_integer(MOCK_FD_DEVICE0 + k));
+	if (d->host_driven)
+		json_object_set_new(o, "require_bme", json_false());
 	if (d->ring_pages)
 		json_object_set_new(o, "ring",
 				    json_pack("{s:I, s:i, s:i, s:b}", "iova",

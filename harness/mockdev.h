@@ -29,6 +29,11 @@ struct mock_device_spec {
 	bool no_precopy;
 	bool no_p2p;
 	bool no_migration;
+	/*
+	 * The harness drives DMA in place of a guest driver, so the device
+	 * does not wait for Bus Master Enable (no guest driver sets it).
+	 */
+	bool host_driven;
 	uint64_t ring_iova;	/* ring writer target; ring_pages 0: no ring */
 	unsigned ring_pages;
 	unsigned ring_rate_hz;
