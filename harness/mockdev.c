@@ -36,7 +36,7 @@ static void push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-static json_t *device_config(const struct mock_spec *s, int k)
+static json_t *device_config(const struct mock_spec *s, int k, int side)
 {
 	const struct mock_device_spec *d = &s->dev[k];
 	char name[32], cdev[16], devt[16];
@@ -52,7 +52,8 @@ static json_t *device_config(const struct mock_spec *s, int k)
 		json_object_set_new(o, "fd", json_integer(MOCK_FD_DEVICE0 + k));
 	if (d->host_driven)
 		json_object_set_new(o, "require_bme", json_false());
-	if (d->ring_pages)
+	/* The destination's ring comes from the migrated device state. */
+	if (d->ring_pages && side == VM_SRC)
 		json_object_set_new(o, "ring",
 				    json_pack("{s:I, s:i, s:i, s:b}", "iova",
 					      (json_int_t)d->ring_iova, "pages", d->ring_pages,
@@ -136,7 +137,7 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 		r->control[side] = mc_strdup_printf("@migcheck-mock-%d-%s-%lx", (int)getpid(),
 						    side_name[side], (unsigned long)mc_now_ns());
 		for (k = 0; k < s->ndev; k++)
-			json_array_append_new(devs, device_config(s, k));
+			json_array_append_new(devs, device_config(s, k, side));
 		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:[s,s,s]}, s:o, s:o}", "version", 1, "log",
 				r->log[side], "control", r->control[side], "iommu",
 				"dirty_tracking", s->iommu_dirty, "page_sizes", "4K", "2M", "1G",

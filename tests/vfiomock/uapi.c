@@ -1159,6 +1159,32 @@ TEST(mig_resume_roundtrip)
 	EXPECT_EQ(reg_rd(t.dev, REG_FILL_SEED), 99);
 }
 
+/*
+ * Closing the data fd does not discard what was written in RESUMING: the
+ * state is applied when the device leaves RESUMING (QEMU closes the fd at the
+ * end of the incoming migration and changes state only when the VM starts).
+ */
+TEST(mig_resume_state_survives_data_fd_close)
+{
+	struct t1 t;
+	uint8_t buf[8192];
+	size_t n;
+	int fd;
+
+	ASSERT_EQ(t1_open(&t, true), 0);
+	reg_wr(t.dev, REG_MARKER, 0x4321);
+	n = save_stream(t.dev, buf, sizeof(buf));
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_STOP, NULL), 0);
+	ASSERT_EQ(ioctl(t.dev, VFIO_DEVICE_RESET), 0);
+	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_RESUMING, &fd), 0);
+	ASSERT_EQ(write(fd, buf, n), (ssize_t)n);
+	ASSERT_EQ(close(fd), 0);
+	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 0);
+	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
+	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 0x4321);
+}
+
 TEST(mig_resume_corrupt_stream_refused)
 {
 	struct t1 t;
