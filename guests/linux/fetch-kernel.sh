@@ -49,7 +49,7 @@ while :; do
 	info=$(pkg_info "$name")
 	[ -n "$info" ] ||
 		die "'apt-cache ${aptsel}show $name' found no such package; run 'apt-get update'" \
-			"and check that ${suite:-the suite} is enabled in apt's sources (e.g. bookworm-backports)"
+			"and check that apt's sources enable ${suite:-the right suite}"
 	version=${info%% *}
 	next=$(printf '%s\n' "${info#* }" | tr ',' '\n' |
 		sed -n 's/^ *\(linux-image-[^ |]*\) *(= *[^)]*).*/\1/p' | head -n 1)
@@ -67,7 +67,8 @@ if [ ! -s "$deb" ]; then
 	chmod 755 "$tmp"
 	if ! (cd "$tmp" &&
 	      apt-get ${aptsel} download "$name=$version" >"$tmp/log" 2>&1); then
-		msg=$(grep -E '^(E|W):' "$tmp/log" | head -n 1)
+		# apt's first error says why; its sandbox warnings do not.
+		msg=$( (grep '^E:' "$tmp/log" || grep '^W:' "$tmp/log") | head -n 1)
 		rm -rf "$tmp"
 		die "'apt-get ${aptsel}download $name=$version' failed${msg:+ ($msg)};" \
 			"run 'apt-get update' and check that ${suite:-the suite} is enabled" \
