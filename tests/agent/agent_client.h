@@ -41,4 +41,12 @@ bool kv_get(const char *line, const char *key, char *val, size_t size);
 /* Numeric value of key (base 0), or -1 when absent. */
 long long kv_num(const char *line, const char *key);
 
+/* Comparisons ktest.h lacks, for tests that include it first. */
+#if defined(KT_CMP) && !defined(EXPECT_GT)
+#define EXPECT_GT(a, b) KT_CMP(false, (long long)(a), >, (long long)(b), "%lld")
+#endif
+#if defined(KT_CMP) && !defined(EXPECT_LT)
+#define EXPECT_LT(a, b) KT_CMP(false, (long long)(a), <, (long long)(b), "%lld")
+#endif
+
 #endif /* MIGCHECK_TESTS_AGENT_CLIENT_H */

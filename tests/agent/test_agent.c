@@ -12,13 +12,6 @@
 #include "ktest.h"
 #include "agent_client.h"
 
-#ifndef EXPECT_GT
-#define EXPECT_GT(a, b) KT_CMP(false, (long long)(a), >, (long long)(b), "%lld")
-#endif
-#ifndef EXPECT_LT
-#define EXPECT_LT(a, b) KT_CMP(false, (long long)(a), <, (long long)(b), "%lld")
-#endif
-
 #define LINE 8192
 
 /* Starts an agent and consumes its "* ready" announcement. */
