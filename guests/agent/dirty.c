@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -37,9 +39,14 @@ static void *writer(void *arg)
 	uint64_t w = atomic_load(&dw.writes);
 	uint64_t batch, period = 0, deadline;
 
-	/* About 200 wake-ups a second when throttled; unthrottled, poll stop often. */
+	/*
+	 * About 200 wake-ups a second when throttled, at most 1024 pages
+	 * between looks at the stop request; unthrottled, poll stop often.
+	 */
 	if (dw.rate) {
 		batch = dw.rate / 200 ? dw.rate / 200 : 1;
+		if (batch > 1024)
+			batch = 1024;
 		period = batch * NSEC_PER_SEC / dw.rate;
 	} else {
 		batch = 64;
@@ -75,6 +82,22 @@ static void release_buffer(void)
 	dw.npages = 0;
 }
 
+/* MemAvailable in MiB, or UINT64_MAX when unknown. */
+static uint64_t available_mib(void)
+{
+	char line[128];
+	uint64_t kib = UINT64_MAX;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib == UINT64_MAX ? kib : kib >> 10;
+}
+
 int dirty_start(uint64_t mib, uint64_t rate)
 {
 	uint64_t i;
@@ -85,6 +108,12 @@ int dirty_start(uint64_t mib, uint64_t rate)
 	if (!mib || mib > (1ULL << 20))
 		return -EINVAL;
 	release_buffer();
+	/*
+	 * Populating and locking more than the guest has would not fail: the
+	 * OOM killer would run, and with the agent as init the kernel panics.
+	 */
+	if (mib + DIRTY_RESERVE_MIB > available_mib())
+		return -ENOSPC;
 	dw.page_size = (size_t)sysconf(_SC_PAGESIZE);
 	dw.size = (size_t)(mib << 20);
 	dw.buf = mmap(NULL, dw.size, PROT_READ | PROT_WRITE,

@@ -25,7 +25,13 @@ enum dirty_corrupt_mode {
 	DIRTY_CORRUPT_STALE, /* a well-formed page from another pass */
 };
 
-/* Allocates @mib MiB, tags it with pass 0, starts the writer. */
+/* Memory left to the rest of the guest when sizing the buffer. */
+#define DIRTY_RESERVE_MIB 16
+
+/*
+ * Allocates @mib MiB, tags it with pass 0, starts the writer.  -ENOSPC when
+ * the guest has less than @mib + DIRTY_RESERVE_MIB MiB available.
+ */
 int dirty_start(uint64_t mib, uint64_t rate);
 /* Stops the writer at a page boundary; the buffer is kept for verify. */
 void dirty_stop(void);

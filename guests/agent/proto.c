@@ -247,6 +247,11 @@ static void dirty_cmd_start(struct request *rq)
 		reply_err(rq, "bad value for mib: %" PRIu64, mib);
 		return;
 	}
+	if (ret == -ENOSPC) {
+		reply_err(rq, "not enough memory for %" PRIu64 " MiB (keeps %d MiB free)", mib,
+			  DIRTY_RESERVE_MIB);
+		return;
+	}
 	if (ret < 0) {
 		reply_err(rq, "cpu-dirty start: %s", strerror(-ret));
 		return;

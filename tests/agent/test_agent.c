@@ -132,6 +132,11 @@ TEST(malformed_requests)
 	EXPECT_STREQ(r, "16 err missing argument mib");
 	CMD(a, "17 cpu-dirty start mib=0", r);
 	EXPECT_STREQ(r, "17 err bad value for mib: 0");
+	CMD(a, "171 cpu-dirty start mib=1048577", r);
+	EXPECT_STREQ(r, "171 err bad value for mib: 1048577");
+	/* 1 TiB: more than this machine has, refused before touching memory. */
+	CMD(a, "172 cpu-dirty start mib=1048576", r);
+	EXPECT_STREQ(r, "172 err not enough memory for 1048576 MiB (keeps 16 MiB free)");
 	CMD(a, "18 cpu-dirty start mib=1 colour=red", r);
 	EXPECT_STREQ(r, "18 err unknown argument colour for cpu-dirty start");
 	CMD(a, "19 echo a\r", r);

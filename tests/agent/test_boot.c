@@ -194,6 +194,9 @@ static void boot_and_check(struct ktest *_t, bool viommu, const char *append, st
 	EXPECT_EQ(kv_num(r, "count"), 0);
 	EXPECT_GE(kv_num(r, "already"), 5);
 
+	/* More than the 256 MiB guest has: refused, and the guest lives on. */
+	ASSERT_GE(agent_cmd(&vm->a, "40 cpu-dirty start mib=300", r, sizeof(r)), 0);
+	EXPECT_STREQ(r, "40 err not enough memory for 300 MiB (keeps 16 MiB free)");
 	ASSERT_GE(agent_cmd(&vm->a, "4 cpu-dirty start mib=16 rate=0", r, sizeof(r)), 0);
 	EXPECT_STREQ(r, "4 ok pages=4096 locked=1");
 	ASSERT_GE(agent_cmd(&vm->a, "5 heartbeat start interval_ms=20", r, sizeof(r)), 0);
