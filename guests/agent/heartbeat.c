@@ -14,14 +14,20 @@ static struct {
 	bool running;
 	pthread_t thread;
 	struct stopper stopper;
+	/* Held from start until the reply is out: no beat may precede it. */
+	pthread_mutex_t gate;
 	uint64_t interval_ns;
 	uint64_t sent;
 } hb;
 
 static void *beat(void *arg)
 {
+	uint64_t deadline;
+
+	pthread_mutex_lock(&hb.gate);
+	pthread_mutex_unlock(&hb.gate);
 	/* Absolute deadlines: the period does not drift with send time. */
-	uint64_t deadline = clock_mono_ns();
+	deadline = clock_mono_ns();
 
 	while (!stopper_requested(&hb.stopper)) {
 		uint64_t now = clock_mono_ns();
@@ -48,13 +54,23 @@ int heartbeat_start(uint64_t interval_ms)
 	hb.interval_ns = interval_ms * NSEC_PER_MSEC;
 	hb.sent = 0;
 	stopper_init(&hb.stopper);
+	pthread_mutex_init(&hb.gate, NULL);
+	pthread_mutex_lock(&hb.gate);
 	ret = pthread_create(&hb.thread, NULL, beat, NULL);
 	if (ret) {
+		pthread_mutex_unlock(&hb.gate);
+		pthread_mutex_destroy(&hb.gate);
 		stopper_destroy(&hb.stopper);
 		return -ret;
 	}
 	hb.running = true;
 	return 0;
+}
+
+void heartbeat_go(void)
+{
+	if (hb.running)
+		pthread_mutex_unlock(&hb.gate);
 }
 
 uint64_t heartbeat_stop(void)
@@ -63,6 +79,7 @@ uint64_t heartbeat_stop(void)
 		stopper_request(&hb.stopper);
 		pthread_join(hb.thread, NULL);
 		stopper_destroy(&hb.stopper);
+		pthread_mutex_destroy(&hb.gate);
 		hb.running = false;
 	}
 	return hb.sent;

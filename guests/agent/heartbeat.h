@@ -8,8 +8,12 @@
 
 #include <stdint.h>
 
-/* (Re)starts the heartbeat thread; sequence numbers restart at 1. */
+/*
+ * (Re)starts the heartbeat thread; sequence numbers restart at 1.  The
+ * first beat waits for heartbeat_go(), called once the reply is sent.
+ */
 int heartbeat_start(uint64_t interval_ms);
+void heartbeat_go(void);
 /* Stops it; returns the number of heartbeats sent. */
 uint64_t heartbeat_stop(void);
 

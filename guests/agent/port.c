@@ -156,7 +156,8 @@ enum port_read_status port_read_line(struct port_reader *r, char *line, size_t *
 		if (got < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return PORT_ERROR;
+			/* A tty whose other side hung up. */
+			return errno == EIO ? PORT_EOF : PORT_ERROR;
 		}
 		if (got == 0)
 			return PORT_EOF;

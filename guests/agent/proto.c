@@ -363,6 +363,8 @@ static void cmd_heartbeat(struct request *rq)
 			reply_err(rq, "heartbeat start: %s", strerror(-ret));
 		else
 			reply_ok(rq, "interval_ms=%" PRIu64, ms);
+		if (!ret)
+			heartbeat_go();
 	} else if (!strcmp(rq->sub, "stop")) {
 		if (args_allowed(rq, NULL))
 			reply_ok(rq, "sent=%" PRIu64, heartbeat_stop());

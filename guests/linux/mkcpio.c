@@ -318,6 +318,16 @@ static int do_spec(struct spec_ctx *c, const char *spec)
 	return ret;
 }
 
+static void spec_free(struct spec_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npaths; i++)
+		free(c->paths[i]);
+	free(c->paths);
+	free(c->types);
+}
+
 int main(int argc, char **argv)
 {
 	struct spec_ctx c = {0};
@@ -365,5 +375,6 @@ int main(int argc, char **argv)
 	}
 	if (ret)
 		unlink(tmp);
+	spec_free(&c);
 	return ret ? 1 : 0;
 }
