@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "defects.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MIGCHECK_DEFECTS_FILE
+#define MIGCHECK_DEFECTS_FILE "fixtures/expectations/defects.json"
+#endif
+
+const char *defects_path(void)
+{
+	const char *env = getenv("MIGCHECK_DEFECTS");
+
+	return env && *env ? env : MIGCHECK_DEFECTS_FILE;
+}
+
+static void set_err(char **err, const char *fmt, const char *a, const char *b)
+{
+	if (err && !*err && asprintf(err, fmt, a, b) < 0)
+		abort();
+}
+
+json_t *defects_load(const char *path, char **err)
+{
+	json_error_t je;
+	json_t *root = json_load_file(path, 0, &je), *d;
+	size_t i;
+
+	if (!root) {
+		set_err(err, "%s: %s", path, je.text);
+		return NULL;
+	}
+	if (json_integer_value(json_object_get(root, "version")) != 1 ||
+	    !json_is_array(json_object_get(root, "defects"))) {
+		set_err(err, "%s: %s", path, "want {\"version\": 1, \"defects\": [...]}");
+		json_decref(root);
+		return NULL;
+	}
+	json_array_foreach(json_object_get(root, "defects"), i, d)
+	{
+		const json_t *sig = json_object_get(d, "signature");
+
+		if (!json_is_string(json_object_get(d, "id")) ||
+		    !json_is_array(json_object_get(d, "cases")) || !json_is_object(sig) ||
+		    (!json_is_string(json_object_get(sig, "stderr")) &&
+		     !json_is_string(json_object_get(sig, "pattern")))) {
+			set_err(err, "%s: %s", path,
+				"every defect needs id, cases[] and a signature with stderr or "
+				"pattern");
+			json_decref(root);
+			return NULL;
+		}
+	}
+	return root;
+}
+
+static int parse_version(const char *s, int v[3])
+{
+	v[0] = v[1] = v[2] = 0;
+	return s && sscanf(s, "%d.%d.%d", &v[0], &v[1], &v[2]) >= 2 ? 0 : -1;
+}
+
+static int vcmp(const int a[3], const int b[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+bool defects_version_in(const char *version, const char *from, const char *before)
+{
+	int v[3], f[3], b[3];
+
+	if (parse_version(version, v) < 0)
+		return false;
+	if (from && (parse_version(from, f) < 0 || vcmp(v, f) < 0))
+		return false;
+	if (before && (parse_version(before, b) < 0 || vcmp(v, b) >= 0))
+		return false;
+	return true;
+}
+
+static bool affects(const json_t *d, const char *case_name, const char *version)
+{
+	const json_t *q = json_object_get(d, "qemu"), *g;
+	size_t j;
+
+	if (!defects_version_in(version, json_string_value(json_object_get(q, "from")),
+				json_string_value(json_object_get(q, "before"))))
+		return false;
+	json_array_foreach(json_object_get(d, "cases"), j, g)
+	{
+		if (json_is_string(g) && !fnmatch(json_string_value(g), case_name, 0))
+			return true;
+	}
+	return false;
+}
+
+const json_t *defect_find(const json_t *defects, const char *case_name, const char *version,
+			  const struct defect_observation *o)
+{
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(defects, "defects"), i, d)
+	{
+		if (affects(d, case_name, version) && defect_matches(d, o))
+			return d;
+	}
+	return NULL;
+}
+
+const json_t *defect_lookup(const json_t *defects, const char *case_name, const char *version)
+{
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(defects, "defects"), i, d)
+	{
+		if (affects(d, case_name, version))
+			return d;
+	}
+	return NULL;
+}
+
+bool defect_matches(const json_t *defect, const struct defect_observation *o)
+{
+	const json_t *sig = json_object_get(defect, "signature");
+	const char *text = json_string_value(json_object_get(sig, "stderr"));
+	const char *pattern = json_string_value(json_object_get(sig, "pattern"));
+
+	if (text)
+		return o->crashed && o->stderr_tail && strstr(o->stderr_tail, text);
+	return !o->crashed && pattern && o->pattern && !strcmp(pattern, o->pattern);
+}
+
+const char *defect_id(const json_t *defect)
+{
+	return json_string_value(json_object_get(defect, "id")) ?: "?";
+}
+
+const char *defect_title(const json_t *defect)
+{
+	return json_string_value(json_object_get(defect, "title")) ?: "";
+}

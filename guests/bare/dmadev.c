@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "dmadev.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
+#define PCI_BAR0 0x10
+
+static uint32_t cfg_addr(uint8_t bus, uint8_t devfn, uint8_t off)
+{
+	return 0x80000000u | (uint32_t)bus << 16 | (uint32_t)devfn << 8 | (off & 0xfc);
+}
+
+uint32_t pci_cfg_read(struct qtest *qt, uint8_t bus, uint8_t devfn, uint8_t off, int size)
+{
+	qtest_out(qt, 0xcf8, cfg_addr(bus, devfn, off), 4);
+	return qtest_in(qt, 0xcfc + (off & 3), size);
+}
+
+int pci_cfg_write(struct qtest *qt, uint8_t bus, uint8_t devfn, uint8_t off, uint32_t val, int size)
+{
+	qtest_out(qt, 0xcf8, cfg_addr(bus, devfn, off), 4);
+	return qtest_out(qt, 0xcfc + (off & 3), val, size);
+}
+
+int pci_find(struct qtest *qt, uint16_t vendor, uint16_t device)
+{
+	int devfn;
+
+	for (devfn = 0; devfn < 256; devfn++) {
+		uint32_t id = pci_cfg_read(qt, 0, devfn, 0, 4);
+
+		if (qtest_error(qt))
+			return -1;
+		if (id == ((uint32_t)device << 16 | vendor))
+			return devfn;
+	}
+	return -1;
+}
+
+int dma_dev_probe(struct dma_dev *d, struct qtest *qt, const struct dma_driver_ops *ops,
+		  uint64_t bar0, char **err)
+{
+	int devfn;
+	uint32_t cmd;
+
+	memset(d, 0, sizeof(*d));
+	d->qt = qt;
+	d->ops = ops;
+	devfn = pci_find(qt, ops->vendor, ops->device);
+	if (devfn < 0) {
+		if (err && !*err &&
+		    asprintf(err, "no %04x:%04x (%s) on PCI bus 0%s%s", ops->vendor, ops->device,
+			     ops->name, qtest_error(qt) ? ": " : "",
+			     qtest_error(qt) ? qtest_error(qt) : "") < 0)
+			abort();
+		return -1;
+	}
+	d->devfn = devfn;
+	d->bar0 = bar0;
+	pci_cfg_write(qt, 0, devfn, PCI_BAR0, (uint32_t)bar0, 4);
+	cmd = pci_cfg_read(qt, 0, devfn, PCI_COMMAND, 2);
+	pci_cfg_write(qt, 0, devfn, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	if ((pci_cfg_read(qt, 0, devfn, PCI_BAR0, 4) & ~0xfu) != (uint32_t)bar0 ||
+	    !(pci_cfg_read(qt, 0, devfn, PCI_COMMAND, 2) & PCI_COMMAND_MASTER)) {
+		if (err && !*err &&
+		    asprintf(err, "%s at 00:%02x.%x: BAR0 or bus mastering did not stick%s%s",
+			     ops->name, devfn >> 3, devfn & 7, qtest_error(qt) ? ": " : "",
+			     qtest_error(qt) ? qtest_error(qt) : "") < 0)
+			abort();
+		return -1;
+	}
+	if (ops->init && ops->init(d) < 0) {
+		if (err && !*err &&
+		    asprintf(err, "%s: init failed%s%s", ops->name, qtest_error(qt) ? ": " : "",
+			     qtest_error(qt) ? qtest_error(qt) : "") < 0)
+			abort();
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the VFIO mock device: BAR0 register map from fixtures/vfiomock/README.md ---- */
+
+#define VM_ID 0x00
+#define VM_CMD 0x08
+#define VM_FILL_IOVA 0x10
+#define VM_FILL_PAGES 0x18
+#define VM_FILL_SEED 0x20
+#define VM_PAGES_WRITTEN 0x50
+#define VM_PAGES_FAULTED 0x58
+#define VM_ID_MAGIC 0x4b4d4656u /* "VFMK" */
+#define VM_CMD_FILL 1
+#define VM_CMD_CLEAR 4
+
+static int vfiomock_init(struct dma_dev *d)
+{
+	uint64_t id = qtest_readq(d->qt, d->bar0 + VM_ID);
+
+	return (uint32_t)id == VM_ID_MAGIC ? 0 : -1;
+}
+
+static int vfiomock_fill(struct dma_dev *d, uint64_t iova, uint64_t pages, uint64_t seed)
+{
+	qtest_writeq(d->qt, d->bar0 + VM_FILL_IOVA, iova);
+	qtest_writeq(d->qt, d->bar0 + VM_FILL_PAGES, pages);
+	qtest_writeq(d->qt, d->bar0 + VM_FILL_SEED, seed);
+	return qtest_writeq(d->qt, d->bar0 + VM_CMD, VM_CMD_FILL);
+}
+
+static int vfiomock_results(struct dma_dev *d, struct dma_results *r)
+{
+	r->status = qtest_readq(d->qt, d->bar0 + VM_CMD);
+	r->pages_written = qtest_readq(d->qt, d->bar0 + VM_PAGES_WRITTEN);
+	r->pages_faulted = qtest_readq(d->qt, d->bar0 + VM_PAGES_FAULTED);
+	return qtest_error(d->qt) ? -1 : 0;
+}
+
+static int vfiomock_clear(struct dma_dev *d)
+{
+	return qtest_writeq(d->qt, d->bar0 + VM_CMD, VM_CMD_CLEAR);
+}
+
+const struct dma_driver_ops vfiomock_dma_ops = {
+    .name = "vfiomock",
+    .vendor = 0x1b36,
+    .device = 0x0099,
+    .init = vfiomock_init,
+    .dma_fill = vfiomock_fill,
+    .results = vfiomock_results,
+    .clear = vfiomock_clear,
+};

@@ -1,0 +1,2 @@
+#define KTEST_MAIN
+#include "ktest.h"
