@@ -973,6 +973,50 @@ TEST(device_dma_faults_unmapped_and_readonly)
 	EXPECT_EQ(*(uint64_t *)b, 0);
 }
 
+/*
+ * The stale_mapping fault (armed in uapi-config.json for one page at
+ * STALE_IOVA only): the unmap reports the page unmapped, the mapping stays
+ * and the device still reaches it.  The coherence oracle's negative control.
+ */
+#define STALE_IOVA 0x700000000000ULL
+
+TEST(fault_stale_mapping_type1_keeps_page)
+{
+	struct t1 t;
+	uint8_t *b = buf_alloc(MB);
+	uint64_t done = 0;
+
+	ASSERT_EQ(t1_open(&t, true), 0);
+	ASSERT_EQ(t1_map(&t, STALE_IOVA, b, 4096, RW), 0);
+	ASSERT_EQ(t1_map(&t, STALE_IOVA + 4096, b + 4096, 4096, RW), 0);
+	EXPECT_EQ(t1_unmap(&t, STALE_IOVA, 8192, 0, &done), 0);
+	EXPECT_EQ(done, 8192); /* QEMU is told both went */
+	EXPECT_EQ(t1_map(&t, STALE_IOVA, b, 4096, RW), -1);
+	EXPECT_EQ(errno, EEXIST); /* the faulted page is still there */
+	EXPECT_EQ(t1_map(&t, STALE_IOVA + 4096, b + 4096, 4096, RW), 0);
+	set_bme(t.dev, true);
+	EXPECT_EQ(fill(t.dev, STALE_IOVA, 1), 1);
+	EXPECT_EQ(*(uint64_t *)b, FILL_MAGIC);
+}
+
+TEST(fault_stale_mapping_iommufd_keeps_page)
+{
+	struct ifd x;
+	uint8_t *b = buf_alloc(MB);
+	uint64_t done = 0;
+
+	ASSERT_EQ(ifd_open(&x, false), 0);
+	ASSERT_EQ(ioas_map(&x, STALE_IOVA, b, 4096, FIXED_RW), 0);
+	EXPECT_EQ(ioas_unmap(&x, STALE_IOVA, 4096, &done), 0);
+	EXPECT_EQ(done, 4096);
+	EXPECT_EQ(ioas_map(&x, STALE_IOVA, b, 4096, FIXED_RW), -1);
+	EXPECT_EQ(errno, EEXIST);
+	/* Outside the fault's range an unmap really unmaps. */
+	ASSERT_EQ(ioas_map(&x, STALE_IOVA + MB, b, 4096, FIXED_RW), 0);
+	EXPECT_EQ(ioas_unmap(&x, STALE_IOVA + MB, 4096, &done), 0);
+	EXPECT_EQ(ioas_map(&x, STALE_IOVA + MB, b, 4096, FIXED_RW), 0);
+}
+
 TEST(device_reset_clears_bus_master)
 {
 	struct t1 t;
