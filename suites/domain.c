@@ -72,6 +72,7 @@ struct dom {
 	/* For the defects table. */
 	bool crashed;
 	char *stderr_tail;
+	char *observed; /* the first failure, for the XFAIL reason */
 	const char *pattern;
 	/* Negative control: keep the last diff instead of failing. */
 	bool selftest, negative;
@@ -92,6 +93,12 @@ static const char *mode_name(enum vtd_ctx_kind k)
 	return "?";
 }
 
+static void observed(struct dom *d, const char *what)
+{
+	if (!d->observed)
+		d->observed = strdup(what);
+}
+
 /* True while QEMU runs; otherwise fails the case with QEMU's last words. */
 static bool alive(struct dom *d, const char *step)
 {
@@ -104,6 +111,7 @@ static bool alive(struct dom *d, const char *step)
 	d->crashed = true;
 	d->stderr_tail = vm_last_words(d->g.vm);
 	mc_case_fail(d->c, "%s: %s", step, why);
+	observed(d, why);
 	mc_case_set(d->c, "qemu_last_words", json_string(d->stderr_tail));
 	free(why);
 	return false;
@@ -115,8 +123,10 @@ static bool step_error(struct dom *d, const char *step, const char *what)
 	/* Give a dying QEMU a moment to be reaped. */
 	if (d->g.vm)
 		mc_proc_wait(&d->g.vm->proc, 500);
-	if (alive(d, step))
+	if (alive(d, step)) {
 		mc_case_fail(d->c, "%s: %s", step, what ? what : "failed");
+		observed(d, what ? what : "failed");
+	}
 	return false;
 }
 
@@ -187,6 +197,7 @@ static bool check(struct dom *d, const char *step)
 		json_object_set_new(det, "guest", coh_set_json(&want, 32));
 		json_object_set_new(det, "device", coh_set_json(&got, 32));
 		mc_case_oracle(d->c, "coherence", false, s, det);
+		observed(d, s);
 		free(s);
 		free(sum);
 	} else {
@@ -244,6 +255,7 @@ static bool dma(struct dom *d, const char *step, uint64_t iova, uint64_t pages, 
 			       json_pack("{s:I, s:I, s:I, s:I}", "iova", (json_int_t)iova, "pages",
 					 (json_int_t)pages, "written", (json_int_t)r.pages_written,
 					 "faulted", (json_int_t)r.pages_faulted));
+		observed(d, s);
 		free(s);
 		return false;
 	}
@@ -435,8 +447,10 @@ static void teardown(struct dom *d)
 			const json_t *seen = defect_find(defects, mc_case_name(d->c), version, &o);
 
 			if (seen)
-				mc_case_expect_fail(d->c, "known QEMU %s defect %s: %s", version,
-						    defect_id(seen), defect_title(seen));
+				mc_case_expect_fail(d->c,
+						    "known QEMU %s defect %s: %s; observed: %s",
+						    version, defect_id(seen), defect_title(seen),
+						    d->observed ? d->observed : "?");
 			else if (expected)
 				mc_case_log(d->c,
 					    "QEMU %s is known for %s here, but this failure is "
@@ -455,6 +469,7 @@ static void teardown(struct dom *d)
 	mock_rig_free(&d->rig);
 	coh_set_free(&d->baseline);
 	free(d->stderr_tail);
+	free(d->observed);
 }
 
 /* ---- cases ---- */
