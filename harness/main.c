@@ -8,6 +8,7 @@
  *   migcheck bench [--repeat N] [SUITE|GLOB ...] phase timings and oracle speed
  */
 #include "bench.h"
+#include "matrix.h"
 #include "probe.h"
 #include "runner.h"
 #include "util.h"
@@ -21,28 +22,35 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: migcheck run   [options] [SUITE|GLOB ...]\n"
-		"       migcheck list  [options] [SUITE|GLOB ...]\n"
-		"       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
-		"       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
-		"\n"
-		"Cases are named fixture.variant.test; select them by suite name, by globs on\n"
-		"the full name, or with -f/-v/-t globs on each part.\n"
-		"\n"
-		"options:\n"
-		"  --qemu PATH         QEMU binary under test (default: $MIGCHECK_QEMU or %s)\n"
-		"  --guest-dir DIR     guest kernel and initramfs (default: %s)\n"
-		"  --reports DIR       where runs/<run-id>/ and latest go (default: %s)\n"
-		"  --run-id ID         name of the run directory (default: date-time-pid)\n"
-		"  --timeout SEC       per-case timeout, overriding each test's own\n"
-		"  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
-		"  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
-		"  --json              (list, probe) machine-readable output\n"
-		"  --repeat N          (bench) runs of the selected cases (default 3)\n"
-		"  --oracle-mib M      (bench) memory for the oracle throughput (default 1024)\n"
-		"  -h, --help          this text\n",
-		MIGCHECK_DEFAULT_QEMU, MIGCHECK_GUEST_DIR, MIGCHECK_REPORTS_DIR);
+	fprintf(
+	    out,
+	    "usage: migcheck run   [options] [SUITE|GLOB ...]\n"
+	    "       migcheck list  [options] [SUITE|GLOB ...]\n"
+	    "       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
+	    "       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
+	    "\n"
+	    "Cases are named fixture.variant.test; select them by suite name, by globs on\n"
+	    "the full name, or with -f/-v/-t globs on each part.\n"
+	    "\n"
+	    "options:\n"
+	    "  --qemu PATH         QEMU binary under test (default: $MIGCHECK_QEMU or %s)\n"
+	    "  --guest-dir DIR     guest kernel and initramfs (default: %s)\n"
+	    "  --reports DIR       where runs/<run-id>/ and latest go (default: %s)\n"
+	    "  --run-id ID         name of the run directory (default: date-time-pid)\n"
+	    "  --timeout SEC       per-case timeout, overriding each test's own\n"
+	    "  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
+	    "  --backend=V --tracker=V --enable-migration=V --viommu=V --migration=V\n"
+	    "  --devices=V         select matrix cells by axis (values may be globs):\n"
+	    "                      backend type1|iommufd|iommufd-fd; tracker device-log|\n"
+	    "                      iommufd-hwpt|type1-perpetual|none; enable-migration auto|on;\n"
+	    "                      viommu none|legacy|scalable; migration precopy|multifd|\n"
+	    "                      postcopy; devices 1|2-p2p|2-nop2p\n"
+	    "  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
+	    "  --json              (list, probe) machine-readable output\n"
+	    "  --repeat N          (bench) runs of the selected cases (default 3)\n"
+	    "  --oracle-mib M      (bench) memory for the oracle throughput (default 1024)\n"
+	    "  -h, --help          this text\n",
+	    MIGCHECK_DEFAULT_QEMU, MIGCHECK_GUEST_DIR, MIGCHECK_REPORTS_DIR);
 }
 
 static int cmd_list(const struct mc_selection *sel, bool json)
@@ -105,33 +113,52 @@ static int cmd_probe(const char *qemu, const char *guest_dir, bool json)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_QEMU = 256, OPT_GUEST, OPT_REPORTS, OPT_RUNID, OPT_TIMEOUT, OPT_JSON,
-	       OPT_PROGRESS, OPT_NOPROGRESS, OPT_REPEAT, OPT_ORACLE_MIB };
+	enum {
+		OPT_QEMU = 256,
+		OPT_GUEST,
+		OPT_REPORTS,
+		OPT_RUNID,
+		OPT_TIMEOUT,
+		OPT_JSON,
+		OPT_PROGRESS,
+		OPT_NOPROGRESS,
+		OPT_REPEAT,
+		OPT_ORACLE_MIB,
+		OPT_AXIS = 512
+	};
 	static const struct option opts[] = {
-		{"qemu", required_argument, NULL, OPT_QEMU},
-		{"guest-dir", required_argument, NULL, OPT_GUEST},
-		{"reports", required_argument, NULL, OPT_REPORTS},
-		{"run-id", required_argument, NULL, OPT_RUNID},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"fixture", required_argument, NULL, 'f'},
-		{"variant", required_argument, NULL, 'v'},
-		{"test", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"progress", no_argument, NULL, OPT_PROGRESS},
-		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
-		{"repeat", required_argument, NULL, OPT_REPEAT},
-		{"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"qemu", required_argument, NULL, OPT_QEMU},
+	    {"guest-dir", required_argument, NULL, OPT_GUEST},
+	    {"reports", required_argument, NULL, OPT_REPORTS},
+	    {"run-id", required_argument, NULL, OPT_RUNID},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"fixture", required_argument, NULL, 'f'},
+	    {"variant", required_argument, NULL, 'v'},
+	    {"test", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+	    {"repeat", required_argument, NULL, OPT_REPEAT},
+	    {"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
+	    {"help", no_argument, NULL, 'h'},
+	    {"backend", required_argument, NULL, OPT_AXIS + MX_BACKEND},
+	    {"tracker", required_argument, NULL, OPT_AXIS + MX_TRACKER},
+	    {"enable-migration", required_argument, NULL, OPT_AXIS + MX_EM},
+	    {"viommu", required_argument, NULL, OPT_AXIS + MX_VIOMMU},
+	    {"migration", required_argument, NULL, OPT_AXIS + MX_MIGRATION},
+	    {"devices", required_argument, NULL, OPT_AXIS + MX_DEVICES},
+	    {NULL, 0, NULL, 0},
 	};
 	struct mc_config cfg = {
-		.qemu = getenv("MIGCHECK_QEMU") ?: MIGCHECK_DEFAULT_QEMU,
-		.guest_dir = MIGCHECK_GUEST_DIR,
-		.mock_lib = MIGCHECK_MOCK_LIB,
-		.reports_dir = MIGCHECK_REPORTS_DIR,
-		.progress = isatty(2),
+	    .qemu = getenv("MIGCHECK_QEMU") ?: MIGCHECK_DEFAULT_QEMU,
+	    .guest_dir = MIGCHECK_GUEST_DIR,
+	    .mock_lib = MIGCHECK_MOCK_LIB,
+	    .reports_dir = MIGCHECK_REPORTS_DIR,
+	    .progress = isatty(2),
 	};
 	struct mc_selection sel = {0};
+	char *filters[MX_NAXES + 1] = {0};
+	int nfilters = 0;
 	const char *cmd;
 	bool json = false;
 	long repeat = 3, oracle_mib = 1024;
@@ -171,6 +198,9 @@ int main(int argc, char **argv)
 		case OPT_REPORTS:
 			cfg.reports_dir = optarg;
 			break;
+		case OPT_EXPECT:
+			cfg.expectations_dir = optarg;
+			break;
 		case OPT_RUNID:
 			if (!*optarg || strchr(optarg, '/') || optarg[0] == '.') {
 				fprintf(stderr, "migcheck: --run-id must be a plain name\n");
@@ -183,7 +213,8 @@ int main(int argc, char **argv)
 			long v = strtol(optarg, &end, 10);
 
 			if (*end || v <= 0 || v > 86400) {
-				fprintf(stderr, "migcheck: --timeout needs seconds (1-86400), got '%s'\n",
+				fprintf(stderr,
+					"migcheck: --timeout needs seconds (1-86400), got '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -227,6 +258,31 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case OPT_AXIS + MX_BACKEND:
+		case OPT_AXIS + MX_TRACKER:
+		case OPT_AXIS + MX_EM:
+		case OPT_AXIS + MX_VIOMMU:
+		case OPT_AXIS + MX_MIGRATION:
+		case OPT_AXIS + MX_DEVICES: {
+			int a = c - OPT_AXIS, v;
+			bool known = strpbrk(optarg, "*?[") != NULL;
+
+			for (v = 0; v < mx_value_count(a) && !known; v++)
+				known = !strcmp(optarg, mx_value_name(a, v));
+			if (!known) {
+				fprintf(stderr,
+					"migcheck: unknown %s '%s' (one of:", mx_axis_name(a),
+					optarg);
+				for (v = 0; v < mx_value_count(a); v++)
+					fprintf(stderr, " %s", mx_value_name(a, v));
+				fprintf(stderr, ")\n");
+				return 2;
+			}
+			if (nfilters < MX_NAXES)
+				filters[nfilters++] =
+				    mc_strdup_printf("%s=%s", mx_axis_name(a), optarg);
+			break;
+		}
 		case ':':
 			fprintf(stderr, "migcheck: option '%s' needs a value\n", argv[optind - 1]);
 			return 2;
@@ -244,11 +300,13 @@ int main(int argc, char **argv)
 		return cmd_probe(cfg.qemu, cfg.guest_dir, json);
 	}
 	sel.patterns = (const char *const *)&argv[optind];
+	sel.axis_filters = (const char *const *)filters;
 	{
 		const char *bad = mc_selection_unmatched(&sel);
 
 		if (bad) {
-			fprintf(stderr, "migcheck: no suite or case matches '%s' (see migcheck list)\n",
+			fprintf(stderr,
+				"migcheck: no suite or case matches '%s' (see migcheck list)\n",
 				bad);
 			return 2;
 		}

@@ -118,6 +118,12 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 			dev = mc_strdup_printf("%s,enable-migration=%s", old, s->enable_migration);
 			free(old);
 		}
+		if (s->device_props && *s->device_props) {
+			char *old = dev;
+
+			dev = mc_strdup_printf("%s%s", old, s->device_props);
+			free(old);
+		}
 		if (s->device_tracking_off) {
 			char *old = dev;
 

@@ -45,6 +45,7 @@ struct mock_spec {
 	bool iommu_dirty;		 /* the IOMMU reports dirty tracking (iommufd HWPT) */
 	const char *enable_migration;	 /* NULL: QEMU's default (auto) */
 	bool device_tracking_off;	 /* x-device-dirty-page-tracking=off */
+	const char *device_props;	 /* appended to every -device vfio-pci, or NULL */
 	int ndev;
 	struct mock_device_spec dev[MOCK_MAX_DEV];
 	json_t *faults[2];		 /* per side (VM_SRC, VM_DST), borrowed, or NULL */

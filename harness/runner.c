@@ -57,6 +57,19 @@ static bool pattern_selects(const char *pat, const struct mc_test *t)
 	return !fnmatch(pat, mc_test_name(t, name, sizeof(name)), 0);
 }
 
+/* "tracker=device-*" against the test's "tracker=device-log". */
+static bool axis_matches(const struct mc_test *t, const char *filter)
+{
+	const char *eq = strchr(filter, '=');
+	size_t klen = eq ? (size_t)(eq - filter) : strlen(filter);
+	int i;
+
+	for (i = 0; eq && t->axes && t->axes[i]; i++)
+		if (!strncmp(t->axes[i], filter, klen) && t->axes[i][klen] == '=')
+			return !fnmatch(eq + 1, t->axes[i] + klen + 1, 0);
+	return false;
+}
+
 bool mc_test_selected(const struct mc_test *t, const struct mc_selection *sel)
 {
 	bool any = !sel->patterns || !sel->patterns[0];
@@ -72,6 +85,9 @@ bool mc_test_selected(const struct mc_test *t, const struct mc_selection *sel)
 		return false;
 	if (sel->test && fnmatch(sel->test, t->test, 0))
 		return false;
+	for (i = 0; sel->axis_filters && sel->axis_filters[i]; i++)
+		if (!axis_matches(t, sel->axis_filters[i]))
+			return false;
 	return true;
 }
 
@@ -241,9 +257,26 @@ void mc_case_checkpoint(struct mc_case *c)
 
 static json_t *new_record(const struct mc_test *t, const char *name)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:{}, s:{}, s:{}}", "name", name,
-			 "suite", t->suite, "fixture", t->fixture, "variant", t->variant, "test",
-			 t->test, "result", "error", "reason", "phases", "metrics", "oracles");
+	json_t *r =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:{}, s:{}, s:{}}", "name", name,
+		      "suite", t->suite, "fixture", t->fixture, "variant", t->variant, "test",
+		      t->test, "result", "error", "reason", "phases", "metrics", "oracles");
+	int i;
+
+	if (t->axes) {
+		json_t *axes = json_object();
+
+		for (i = 0; t->axes[i]; i++) {
+			const char *eq = strchr(t->axes[i], '=');
+			char *key = eq ? strndup(t->axes[i], eq - t->axes[i]) : NULL;
+
+			if (key)
+				json_object_set_new(axes, key, json_string(eq + 1));
+			free(key);
+		}
+		json_object_set_new(r, "axes", axes);
+	}
+	return r;
 }
 
 static void child_main(const struct mc_config *cfg, const struct mc_test *t, const char *name,
@@ -379,8 +412,7 @@ static void progress(const struct mc_config *cfg, size_t k, size_t n, const char
 		double left = el / k * (n - k);
 
 		fprintf(stderr, "migcheck: [%zu/%zu] %s (elapsed %d:%02d, about %d:%02d left)\n",
-			k + 1, n, name, (int)el / 60, (int)el % 60, (int)left / 60,
-			(int)left % 60);
+			k + 1, n, name, (int)el / 60, (int)el % 60, (int)left / 60, (int)left % 60);
 	}
 }
 

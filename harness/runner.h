@@ -24,6 +24,7 @@ struct mc_config {
 	const char *guest_dir;	 /* vmlinuz, initramfs.cpio, kernel-release */
 	const char *mock_lib;	 /* libvfiomock.so */
 	const char *reports_dir; /* reports/ */
+	const char *expectations_dir; /* fixtures/expectations: policy tables, known defects */
 	const char *run_id;	 /* NULL: generated */
 	int timeout_s;		 /* 0: each test's own */
 	bool progress;		 /* progress lines on stderr */
@@ -42,7 +43,17 @@ struct mc_test {
 	const void *data;
 	int timeout_s;
 	const char *summary;
+	/* Matrix axes as "name=value" (NULL-ended), or NULL outside the matrix. */
+	const char *const *axes;
 };
+
+/* One table entry; matrix suites fill .axes themselves. */
+#define MC_TEST(suite_, fixture_, variant_, test_, fn_, data_, timeout_, summary_)                 \
+	{                                                                                          \
+		.suite = (suite_), .fixture = (fixture_), .variant = (variant_), .test = (test_),  \
+		.fn = (fn_), .data = (data_), .timeout_s = (timeout_), .summary = (summary_),      \
+		.axes = NULL                                                                       \
+	}
 
 void mc_register_tests(const struct mc_test *tests, size_t n);
 #define MC_SUITE(tests)                                                                            \
@@ -60,6 +71,8 @@ const char *mc_test_name(const struct mc_test *t, char *buf, size_t len);
 struct mc_selection {
 	const char *const *patterns; /* suite names or globs on the full name; NULL-ended */
 	const char *fixture, *variant, *test; /* globs; NULL: any */
+	/* "axis=glob" filters (NULL-ended); a test without that axis never matches. */
+	const char *const *axis_filters;
 };
 bool mc_test_selected(const struct mc_test *t, const struct mc_selection *sel);
 /* Returns the name of a pattern that selects nothing, or NULL if all select something. */
@@ -79,7 +92,7 @@ void mc_case_fail(struct mc_case *c, const char *fmt, ...) __attribute__((format
 void mc_case_skip(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Declares that this case is expected to fail (known defect); fail -> XFAIL, pass -> XPASS. */
 void mc_case_expect_fail(struct mc_case *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 bool mc_case_failed(const struct mc_case *c);
 /* Harness-level trouble (could not set up): reported as error, not fail. */
 void mc_case_error(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -81,10 +81,9 @@ static json_t *dirty_accounting(json_t *dev)
 	json_object_set(acct, "dma_pages_written", json_object_get(dev, "pages_written_count"));
 	json_object_set(acct, "dma_faults", json_object_get(dev, "faults"));
 	if (json_integer_value(json_object_get(dev, "pages_written_count")) > 0)
-		json_object_set_new(
-			acct, "dirty_amplification",
-			json_real((double)reported /
-				  json_integer_value(json_object_get(dev, "pages_written_count"))));
+		json_object_set_new(acct, "dirty_amplification",
+				    json_real((double)reported / json_integer_value(json_object_get(
+								     dev, "pages_written_count"))));
 	return acct;
 }
 
@@ -153,9 +152,8 @@ static void dirty_case(struct mc_case *c, const struct dirty_variant *v, bool dr
 		goto out;
 	}
 	seq = (uint64_t)json_integer_value(
-		json_object_get(json_object_get(dst_dev, "resuming"), "seq"));
-	mock_ring_check(p.dst->ram, p.dst->ram_size, &p.layout, DMA_WINDOW, RING_PAGES, seq,
-			&ring);
+	    json_object_get(json_object_get(dst_dev, "resuming"), "seq"));
+	mock_ring_check(p.dst->ram, p.dst->ram_size, &p.layout, DMA_WINDOW, RING_PAGES, seq, &ring);
 	mc_case_phase(c, "oracle", mc_now_s() - t0);
 
 	if (!drop) {
@@ -170,9 +168,9 @@ static void dirty_case(struct mc_case *c, const struct dirty_variant *v, bool dr
 			     : mc_strdup_printf("all %" PRIu64 " ring pages carry the stamps "
 						"sequence %" PRIu64 " implies",
 						ring.pages, seq);
-		mc_case_oracle(c, "dma_ring", ring.bad == 0, s,
-			       json_pack("{s:I, s:I}", "seq", (json_int_t)seq, "bad",
-					 (json_int_t)ring.bad));
+		mc_case_oracle(
+		    c, "dma_ring", ring.bad == 0, s,
+		    json_pack("{s:I, s:I}", "seq", (json_int_t)seq, "bad", (json_int_t)ring.bad));
 		free(s);
 	} else {
 		/* The negative control passes only if the loss is caught. */
@@ -217,19 +215,17 @@ static const struct dirty_variant iommufd_fd_hwpt = {MOCK_IOMMUFD_FD, IOMMU_HWPT
 static const struct dirty_variant type1_perpetual = {MOCK_TYPE1, TYPE1_PERPETUAL};
 
 #define DIRTY_CASES(var, what)                                                                     \
-	{"dirty", "dirty", #var, "migrate", dirty_migrate, &var, 120,                              \
-	 what ": ring DMA and CPU dirtying, RAM, ring and verify oracles"},                        \
-	{                                                                                          \
-		"dirty", "dirty", #var, "drop_dirty", dirty_drop, &var, 120,                       \
-			"negative control: " what " with its dirty bits dropped must be caught"    \
-	}
+	MC_TEST("dirty", "dirty", #var, "migrate", dirty_migrate, &var, 120,                       \
+		what ": ring DMA and CPU dirtying, RAM, ring and verify oracles"),                 \
+	    MC_TEST("dirty", "dirty", #var, "drop_dirty", dirty_drop, &var, 120,                   \
+		    "negative control: " what " with its dirty bits dropped must be caught")
 
 static const struct mc_test dirty_tests[] = {
-	DIRTY_CASES(type1_devlog, "type1, device DMA logging"),
-	DIRTY_CASES(iommufd_devlog, "iommufd, device DMA logging"),
-	DIRTY_CASES(iommufd_fd_devlog, "iommufd fd passing, device DMA logging"),
-	DIRTY_CASES(iommufd_hwpt, "iommufd, HWPT dirty tracking"),
-	DIRTY_CASES(iommufd_fd_hwpt, "iommufd fd passing, HWPT dirty tracking"),
-	DIRTY_CASES(type1_perpetual, "type1 perpetual dirty reporting, enable-migration=on"),
+    DIRTY_CASES(type1_devlog, "type1, device DMA logging"),
+    DIRTY_CASES(iommufd_devlog, "iommufd, device DMA logging"),
+    DIRTY_CASES(iommufd_fd_devlog, "iommufd fd passing, device DMA logging"),
+    DIRTY_CASES(iommufd_hwpt, "iommufd, HWPT dirty tracking"),
+    DIRTY_CASES(iommufd_fd_hwpt, "iommufd fd passing, HWPT dirty tracking"),
+    DIRTY_CASES(type1_perpetual, "type1 perpetual dirty reporting, enable-migration=on"),
 };
 MC_SUITE(dirty_tests)

@@ -834,60 +834,30 @@ V(scalable_type1, true, MOCK_TYPE1);
 V(scalable_iommufd, true, MOCK_IOMMUFD);
 
 #define CASES(vname, var)                                                                          \
-	{"domain",                                                                                 \
-	 "domain",                                                                                 \
-	 vname,                                                                                    \
-	 "map_unmap_page",                                                                         \
-	 map_unmap_page,                                                                           \
-	 &var,                                                                                     \
-	 60,                                                                                       \
-	 "4K map/unmap with page-selective invalidation (AM 0 and 2)"},                            \
-	    {"domain",                                                                             \
-	     "domain",                                                                             \
-	     vname,                                                                                \
-	     "invalidate_domain",                                                                  \
-	     invalidate_domain,                                                                    \
-	     &var,                                                                                 \
-	     60,                                                                                   \
-	     "scattered maps and unmaps under domain-selective IOTLB invalidation"},               \
-	    {"domain",		"domain", vname, "invalidate_global",                              \
-	     invalidate_global, &var,	  60,	 "global IOTLB and context-cache invalidation"},   \
-	    {"domain", "domain", vname, "huge_2m", huge_2m, &var, 60, "2 MiB second-level leaf"},  \
-	    {"domain", "domain", vname, "huge_1g", huge_1g, &var, 60, "1 GiB second-level leaf"},  \
-	    {"domain",                                                                             \
-	     "domain",                                                                             \
-	     vname,                                                                                \
-	     "readonly",                                                                           \
-	     readonly,                                                                             \
-	     &var,                                                                                 \
-	     60,                                                                                   \
-	     "read-only leaf: present read-only, DMA writes fault; upgrade and downgrade"},        \
-	    {"domain",	  "domain", vname, "passthrough",                                          \
-	     passthrough, &var,	    60,	   "pass-through from attach, to translated and back"},    \
-	    {"domain",                                                                             \
-	     "domain",                                                                             \
-	     vname,                                                                                \
-	     "passthrough_live",                                                                   \
-	     passthrough_live,                                                                     \
-	     &var,                                                                                 \
-	     60,                                                                                   \
-	     "translated with live mappings to pass-through and back"},                            \
-	    {"domain", "domain",                                                                   \
-	     vname,    "blocked",                                                                  \
-	     blocked,  &var,                                                                       \
-	     60,       "context not present: no mappings, DMA faults; re-attach restores"},        \
-	    {"domain",	   "domain",                                                               \
-	     vname,	   "storm_strict",                                                         \
-	     storm_strict, &var,                                                                   \
-	     120,	   "256 random pages, page-selective invalidation per page"},              \
-	    {"domain",	    "domain",                                                              \
-	     vname,	    "storm_batched",                                                       \
-	     storm_batched, &var,                                                                  \
-	     120,	    "256 random pages, batched domain-selective invalidation"},            \
-	{                                                                                          \
-		"domain", "domain", vname, "stale_mapping", stale_mapping, &var, 60,               \
-		    "negative control: a mapping the mock keeps after unmap must be reported"      \
-	}
+	MC_TEST("domain", "domain", vname, "map_unmap_page", map_unmap_page, &var, 60,             \
+		"4K map/unmap with page-selective invalidation (AM 0 and 2)"),                     \
+	    MC_TEST("domain", "domain", vname, "invalidate_domain", invalidate_domain, &var, 60,   \
+		    "scattered maps and unmaps under domain-selective IOTLB invalidation"),        \
+	    MC_TEST("domain", "domain", vname, "invalidate_global", invalidate_global, &var, 60,   \
+		    "global IOTLB and context-cache invalidation"),                                \
+	    MC_TEST("domain", "domain", vname, "huge_2m", huge_2m, &var, 60,                       \
+		    "2 MiB second-level leaf"),                                                    \
+	    MC_TEST("domain", "domain", vname, "huge_1g", huge_1g, &var, 60,                       \
+		    "1 GiB second-level leaf"),                                                    \
+	    MC_TEST("domain", "domain", vname, "readonly", readonly, &var, 60,                     \
+		    "read-only leaf: present read-only, DMA writes fault; upgrade and downgrade"), \
+	    MC_TEST("domain", "domain", vname, "passthrough", passthrough, &var, 60,               \
+		    "pass-through from attach, to translated and back"),                           \
+	    MC_TEST("domain", "domain", vname, "passthrough_live", passthrough_live, &var, 60,     \
+		    "translated with live mappings to pass-through and back"),                     \
+	    MC_TEST("domain", "domain", vname, "blocked", blocked, &var, 60,                       \
+		    "context not present: no mappings, DMA faults; re-attach restores"),           \
+	    MC_TEST("domain", "domain", vname, "storm_strict", storm_strict, &var, 120,            \
+		    "256 random pages, page-selective invalidation per page"),                     \
+	    MC_TEST("domain", "domain", vname, "storm_batched", storm_batched, &var, 120,          \
+		    "256 random pages, batched domain-selective invalidation"),                    \
+	    MC_TEST("domain", "domain", vname, "stale_mapping", stale_mapping, &var, 60,           \
+		    "negative control: a mapping the mock keeps after unmap must be reported")
 
 static const struct mc_test domain_tests[] = {
     CASES("bare_legacy_type1", legacy_type1),

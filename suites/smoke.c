@@ -50,11 +50,11 @@ static void smoke_migrate(struct mc_case *c, const void *data)
 	struct pair_opts o = {0};
 	struct pair p;
 	struct mig_plan plan = {
-		.return_path = true,
-		.switchover_ack = true,
-		.pause_before_switchover = v->pause,
-		.timeout_ms = 90000,
-		.opaque = c,
+	    .return_path = true,
+	    .switchover_ack = true,
+	    .pause_before_switchover = v->pause,
+	    .timeout_ms = 90000,
+	    .opaque = c,
 	};
 	struct mig_result r = {0};
 	char *err = NULL;
@@ -150,10 +150,9 @@ static void smoke_oracle_selftest(struct mc_case *c, const void *data)
 	mc_case_phase(c, "oracle", mc_now_s() - t0);
 	ram_ok = cmp.differing == 1 && cmp.diff[0].gpa == (gpa & ~4095ull);
 	{
-		char *s = mc_strdup_printf("corrupted GPA 0x%" PRIx64 "; oracle reported %" PRIu64
-					   " page(s)%s",
-					   gpa, cmp.differing,
-					   cmp.nreported ? ", first at the corrupted one" : "");
+		char *s = mc_strdup_printf(
+		    "corrupted GPA 0x%" PRIx64 "; oracle reported %" PRIu64 " page(s)%s", gpa,
+		    cmp.differing, cmp.nreported ? ", first at the corrupted one" : "");
 
 		if (cmp.nreported && cmp.diff[0].gpa != (gpa & ~4095ull)) {
 			free(s);
@@ -188,13 +187,13 @@ static const struct smoke_variant dirty = {.dirty = true};
 static const struct smoke_variant dirty_pause = {.dirty = true, .pause = true};
 
 static const struct mc_test smoke_tests[] = {
-	{"smoke", "smoke", "idle", "migrate", smoke_migrate, &idle, 60,
-	 "idle Linux guest, RAM equality and agent verify"},
-	{"smoke", "smoke", "dirty", "migrate", smoke_migrate, &dirty, 90,
-	 "CPU dirtying during capped pre-copy (>= 3 dirty syncs)"},
-	{"smoke", "smoke", "dirty_pause", "migrate", smoke_migrate, &dirty_pause, 90,
-	 "as dirty, with pause-before-switchover"},
-	{"smoke", "smoke", "idle", "oracle_selftest", smoke_oracle_selftest, NULL, 60,
-	 "negative control: a corrupted destination page must be caught"},
+    MC_TEST("smoke", "smoke", "idle", "migrate", smoke_migrate, &idle, 60,
+	    "idle Linux guest, RAM equality and agent verify"),
+    MC_TEST("smoke", "smoke", "dirty", "migrate", smoke_migrate, &dirty, 90,
+	    "CPU dirtying during capped pre-copy (>= 3 dirty syncs)"),
+    MC_TEST("smoke", "smoke", "dirty_pause", "migrate", smoke_migrate, &dirty_pause, 90,
+	    "as dirty, with pause-before-switchover"),
+    MC_TEST("smoke", "smoke", "idle", "oracle_selftest", smoke_oracle_selftest, NULL, 60,
+	    "negative control: a corrupted destination page must be caught"),
 };
 MC_SUITE(smoke_tests)
