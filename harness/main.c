@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 		OPT_QEMU = 256,
 		OPT_GUEST,
 		OPT_REPORTS,
+		OPT_EXPECT,
 		OPT_RUNID,
 		OPT_TIMEOUT,
 		OPT_JSON,
