@@ -34,12 +34,11 @@ static char *not_ready_reason(struct vm *vm, const char *err)
 	return why;
 }
 
-int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
+int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 {
 	const struct mc_config *cfg = mc_case_config(c);
 	char *err = NULL, *argv_src, *argv_dst;
 	double t0 = mc_now_s();
-	json_t *mtree;
 
 	memset(p, 0, sizeof(*p));
 	if (guest_files_find(cfg->guest_dir, &p->guest, &err) < 0) {
@@ -68,6 +67,11 @@ int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		side.env = o->env_side[VM_SRC] ? o->env_side[VM_SRC] : o->env;
 		p->src = vm_start(&side, VM_SRC, mc_case_workdir(c), &err);
 	}
+	if (!p->src && o->refusal_skips && err && strstr(err, "QEMU exited with status")) {
+		mc_case_skip(c, "QEMU refuses this configuration: %s", err);
+		free(err);
+		return -1;
+	}
 	if (!p->src) {
 		mc_case_fail(c, "source QEMU did not start: %s", err);
 		free(err);
@@ -90,6 +94,15 @@ int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 					 "src_cmdline", argv_src, "dst_cmdline", argv_dst));
 	free(argv_src);
 	free(argv_dst);
+	p->t_launch = t0;
+	return 0;
+}
+
+int pair_wait_ready(struct mc_case *c, struct pair *p)
+{
+	char *err = NULL;
+	json_t *mtree;
+
 	if (!agentlink_wait_ready(p->src->agent, READY_TIMEOUT_MS, &err)) {
 		char *why = not_ready_reason(p->src, err);
 
@@ -98,7 +111,7 @@ int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		free(err);
 		return -1;
 	}
-	mc_case_phase(c, "guest_ready", mc_now_s() - t0);
+	mc_case_phase(c, "guest_ready", mc_now_s() - p->t_launch);
 	mc_case_set(c, "guest_kernel", json_string(p->guest.release ? p->guest.release : "?"));
 
 	/* Where RAM sits in guest physical space, from QEMU itself. */
@@ -110,6 +123,26 @@ int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	json_decref(mtree);
 	mc_case_checkpoint(c);
 	return 0;
+}
+
+int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
+{
+	if (pair_launch(c, o, p) < 0)
+		return -1;
+	return pair_wait_ready(c, p);
+}
+
+json_t *pair_blockers(struct vm *vm)
+{
+	json_t *q = qmp_call(vm->qmp, "query-migrate", NULL, 10000, NULL);
+	json_t *b = json_incref(json_object_get(q, "blocked-reasons"));
+
+	json_decref(q);
+	if (b && !json_array_size(b)) {
+		json_decref(b);
+		b = NULL;
+	}
+	return b;
 }
 
 static bool stopped(struct vm *vm, char **status)

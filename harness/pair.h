@@ -19,6 +19,12 @@ struct pair_opts {
 	const char *const *extra_args;	/* added to both command lines */
 	const char *const *env;		/* added to both environments */
 	const char *const *env_side[2];	/* per side (VM_SRC, VM_DST), instead of env */
+	/*
+	 * QEMU refusing the configuration at start (it exits with an error,
+	 * e.g. a VFIO realize error) skips the case with QEMU's words instead
+	 * of failing it: for matrix cells the system under test cannot run.
+	 */
+	bool refusal_skips;
 };
 
 struct pair {
@@ -27,10 +33,16 @@ struct pair {
 	struct ram_layout layout;
 	struct vm_spec spec;
 	char *append;
+	double t_launch;
 };
 
 /* Starts both sides and waits for the source agent; on failure the case is failed. */
 int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p);
+/* The two halves of pair_start: start both QEMUs; wait for the source agent. */
+int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p);
+int pair_wait_ready(struct mc_case *c, struct pair *p);
+/* A side's migration blockers (query-migrate blocked-reasons), or NULL if none. */
+json_t *pair_blockers(struct vm *vm);
 /* RAM equality with both sides stopped; records the "ram" oracle. Returns its verdict. */
 bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out);
 /* Continues the destination, checks its agent answers, records metrics. */

@@ -9,14 +9,13 @@
  * whether a failure is expected, and defect_matches() with what it observed
  * to decide between XFAIL (exactly this defect) and FAIL (anything else).
  */
-#ifndef MIGCHECK_BARE_DEFECTS_H
-#define MIGCHECK_BARE_DEFECTS_H
+#ifndef MIGCHECK_DEFECTS_H
+#define MIGCHECK_DEFECTS_H
 
 #include <jansson.h>
 #include <stdbool.h>
 
-/* Default file: the source tree's fixtures/expectations/defects.json (MIGCHECK_DEFECTS overrides).
- */
+/* The source tree's fixtures/expectations/defects.json; MIGCHECK_DEFECTS overrides it. */
 const char *defects_path(void);
 /* Loads and checks the file; NULL with *err on failure. */
 json_t *defects_load(const char *path, char **err);

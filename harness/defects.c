@@ -6,15 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef MIGCHECK_DEFECTS_FILE
-#define MIGCHECK_DEFECTS_FILE "fixtures/expectations/defects.json"
-#endif
-
 const char *defects_path(void)
 {
 	const char *env = getenv("MIGCHECK_DEFECTS");
 
-	return env && *env ? env : MIGCHECK_DEFECTS_FILE;
+	return env && *env ? env : MIGCHECK_EXPECTATIONS_DIR "/defects.json";
 }
 
 static void set_err(char **err, const char *fmt, const char *a, const char *b)
