@@ -111,8 +111,7 @@ static char *binary_version(const char *qemu)
  * QEMU's own lines on stderr: "<prog>: [<option>: ]message".  Warnings go
  * to `warnings`; the first other message is the error (NULL if none).
  */
-static void parse_stderr(const char *path, const char *qemu, struct pt_strv *warnings,
-			 char **error)
+static void parse_stderr(const char *path, const char *qemu, struct pt_strv *warnings, char **error)
 {
 	const char *prog = strrchr(qemu, '/') ? strrchr(qemu, '/') + 1 : qemu;
 	char *text = mc_read_file(path, NULL), *line, *save = NULL;
@@ -206,10 +205,10 @@ static int observe_tracker(struct policy_run *p)
 
 static int set_postcopy(struct vm *vm, char **err)
 {
-	return qmp_call_void(vm->qmp, "migrate-set-capabilities",
-			     json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability",
-				       "postcopy-ram", "state", 1),
-			     QMP_MS, err);
+	return qmp_call_void(
+	    vm->qmp, "migrate-set-capabilities",
+	    json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "postcopy-ram", "state", 1),
+	    QMP_MS, err);
 }
 
 /*
@@ -242,7 +241,9 @@ static int observe_running(struct policy_run *p)
 		goto out;
 	}
 	json_array_foreach(json_object_get(q, "blocked-reasons"), i, reason)
+	{
 		pt_strv_add(&p->obs.texts, json_string_value(reason) ?: "?");
+	}
 	json_decref(q);
 	if (p->obs.texts.n) {
 		p->obs.outcome = PT_BLOCKED;
@@ -274,8 +275,8 @@ static int observe_running(struct policy_run *p)
 		goto out;
 	}
 	mc_case_phase(p->c, "migration", mc_now_s() - t0);
-	mc_case_set(p->c, "migration", json_pack("{s:s, s:s*}", "status", r.status, "error",
-						   r.error));
+	mc_case_set(p->c, "migration",
+		    json_pack("{s:s, s:s*}", "status", r.status, "error", r.error));
 	if (!strcmp(r.status, "failed") && r.error && !strncmp(r.error, "src: ", 5)) {
 		p->obs.outcome = PT_REFUSED;
 		pt_strv_add(&p->obs.texts, r.error + 5);

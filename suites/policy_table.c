@@ -142,8 +142,8 @@ static int string_list(json_t *j, bool array_ok, bool templates, struct pt_strv 
 			return -1;
 		}
 		if (templates && !template_valid(json_string_value(j))) {
-			mc_set_err(err, "%s: \"%s\" may hold %%s and %%%% only: \"%s\"", ctx,
-				   what, json_string_value(j));
+			mc_set_err(err, "%s: \"%s\" may hold %%s and %%%% only: \"%s\"", ctx, what,
+				   json_string_value(j));
 			return -1;
 		}
 		pt_strv_add(out, json_string_value(j));
@@ -300,9 +300,8 @@ static int parse_rule(json_t *j, const char *file, size_t index, struct pt_rule 
 				&r->texts, ctx, "text", err) < 0)
 			goto out;
 	}
-	if (json_object_get(j, "warning") &&
-	    string_list(json_object_get(j, "warning"), true, true, &r->warnings, ctx, "warning",
-			err) < 0)
+	if (json_object_get(j, "warning") && string_list(json_object_get(j, "warning"), true, true,
+							 &r->warnings, ctx, "warning", err) < 0)
 		goto out;
 	val = json_object_get(j, "device");
 	if (val && (!json_is_integer(val) || json_integer_value(val) < 0 ||
@@ -451,7 +450,7 @@ static int parse_naming(struct pt_table *t, json_t *names, const char *path, cha
 
 static int load_rules(struct pt_table *t, const char *path, int depth, char **err)
 {
-	static const char *const keys[] = {"format", "qemu",  "description", "extends",
+	static const char *const keys[] = {"format", "qemu",	     "description", "extends",
 					   "rules",  "device-names", NULL};
 	const char *key, *base;
 	json_t *root, *val, *rules;
@@ -512,7 +511,8 @@ static int load_rules(struct pt_table *t, const char *path, int depth, char **er
 
 		base = json_string_value(val);
 		if (!base || !*base || strchr(base, '/')) {
-			mc_set_err(err, "%s: \"extends\" must name a table file in the same directory",
+			mc_set_err(err,
+				   "%s: \"extends\" must name a table file in the same directory",
 				   path);
 			goto out;
 		}
