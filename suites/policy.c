@@ -296,11 +296,21 @@ out:
 	return ret;
 }
 
+/* --expectations, else $MIGCHECK_EXPECTATIONS, else the source tree's tables. */
+static const char *expectations_dir(const struct mc_config *cfg)
+{
+	if (cfg->expectations_dir)
+		return cfg->expectations_dir;
+	if (getenv("MIGCHECK_EXPECTATIONS") && *getenv("MIGCHECK_EXPECTATIONS"))
+		return getenv("MIGCHECK_EXPECTATIONS");
+	return MIGCHECK_EXPECTATIONS_DIR;
+}
+
 /* Compares the observed decision with the table and reports the verdict. */
 static void judge(struct policy_run *p)
 {
 	const struct mc_config *cfg = mc_case_config(p->c);
-	const char *dir = cfg->expectations_dir ? cfg->expectations_dir : MIGCHECK_EXPECTATIONS_DIR;
+	const char *dir = expectations_dir(cfg);
 	char *names[MOCK_MAX_DEV] = {NULL};
 	struct pt_table *t = NULL;
 	struct pt_decision exp = {0};
