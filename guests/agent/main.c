@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "devio.h"
 #include "modload.h"
 #include "port.h"
 #include "proto.h"
@@ -37,10 +38,11 @@ static void fatal(const char *fmt, const char *arg, int err)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: migcheck-agent [--port PATH | --fd N] [--modules LIST]\n"
+	fprintf(f, "usage: migcheck-agent [--port PATH | --fd N] [--modules LIST] [--sysfs DIR]\n"
 		   "  --port PATH     serve the protocol on this device or file\n"
 		   "  --fd N          serve it on an inherited file descriptor\n"
 		   "  --modules LIST  module load list (default " MODLOAD_LIST_DEFAULT ")\n"
+		   "  --sysfs DIR     where sysfs is mounted (default /sys)\n"
 		   "As PID 1 the port is " DEFAULT_PORT " or the kernel parameter "
 		   "migcheck.port=PATH.\n");
 }
@@ -51,6 +53,7 @@ int main(int argc, char **argv)
 	    {"port", required_argument, NULL, 'p'},
 	    {"fd", required_argument, NULL, 'f'},
 	    {"modules", required_argument, NULL, 'm'},
+	    {"sysfs", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -67,7 +70,7 @@ int main(int argc, char **argv)
 		sysinit_mounts();
 		sysinit_cmdline_get("migcheck.port", port_path, sizeof(port_path));
 	}
-	while ((c = getopt_long(argc, argv, "p:f:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:f:m:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			snprintf(port_path, sizeof(port_path), "%s", optarg);
@@ -77,6 +80,9 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			modules = optarg;
+			break;
+		case 's':
+			devio_set_sysfs(optarg);
 			break;
 		case 'h':
 			usage(stdout);

@@ -28,9 +28,7 @@ void proto_announce(void)
 	port_send("* ready kernel=%s protocol=%d", cfg.release, PROTO_VERSION);
 }
 
-static void reply_ok(const struct request *rq, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void reply_ok(const struct request *rq, const char *fmt, ...)
+void proto_reply_ok(const struct request *rq, const char *fmt, ...)
 {
 	char body[PORT_LINE_MAX];
 	va_list ap;
@@ -41,9 +39,7 @@ static void reply_ok(const struct request *rq, const char *fmt, ...)
 	port_send("%s ok%s%s", rq->id, body[0] ? " " : "", body);
 }
 
-static void reply_err(const struct request *rq, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void reply_err(const struct request *rq, const char *fmt, ...)
+void proto_reply_err(const struct request *rq, const char *fmt, ...)
 {
 	char body[PORT_LINE_MAX];
 	va_list ap;
@@ -136,7 +132,7 @@ const char *proto_parse(char *line, size_t len, struct request *rq)
 }
 
 /* Rejects keys outside the NULL-terminated list; false after replying. */
-static bool args_allowed(const struct request *rq, ...)
+bool proto_args_allowed(const struct request *rq, ...)
 {
 	int i;
 
@@ -151,7 +147,7 @@ static bool args_allowed(const struct request *rq, ...)
 				ok = true;
 		va_end(ap);
 		if (!ok) {
-			reply_err(rq, "unknown argument %s for %s%s%s", rq->key[i], rq->cmd,
+			proto_reply_err(rq, "unknown argument %s for %s%s%s", rq->key[i], rq->cmd,
 				  rq->sub ? " " : "", rq->sub ? rq->sub : "");
 			return false;
 		}
@@ -163,7 +159,7 @@ static bool args_allowed(const struct request *rq, ...)
  * Fetches unsigned argument @key; @def < 0 makes it required.  Replies and
  * returns false on error.
  */
-static bool arg_u64(const struct request *rq, const char *key, long long def, uint64_t *out)
+bool proto_arg_u64(const struct request *rq, const char *key, long long def, uint64_t *out)
 {
 	const char *v = NULL;
 	char *end;
@@ -174,7 +170,7 @@ static bool arg_u64(const struct request *rq, const char *key, long long def, ui
 			v = rq->val[i];
 	if (!v) {
 		if (def < 0) {
-			reply_err(rq, "missing argument %s", key);
+			proto_reply_err(rq, "missing argument %s", key);
 			return false;
 		}
 		*out = (uint64_t)def;
@@ -183,16 +179,27 @@ static bool arg_u64(const struct request *rq, const char *key, long long def, ui
 	errno = 0;
 	*out = strtoull(v, &end, 0);
 	if (!*v || *end || errno || *v == '-') {
-		reply_err(rq, "bad value for %s: %s", key, v);
+		proto_reply_err(rq, "bad value for %s: %s", key, v);
 		return false;
 	}
 	return true;
 }
 
-static bool no_sub(const struct request *rq)
+const char *proto_arg_str(const struct request *rq, const char *key)
+{
+	const char *v = NULL;
+	int i;
+
+	for (i = 0; i < rq->nargs; i++)
+		if (!strcmp(rq->key[i], key))
+			v = rq->val[i];
+	return v;
+}
+
+bool proto_no_sub(const struct request *rq)
 {
 	if (rq->sub) {
-		reply_err(rq, "unexpected word %s", rq->sub);
+		proto_reply_err(rq, "unexpected word %s", rq->sub);
 		return false;
 	}
 	return true;
@@ -200,14 +207,14 @@ static bool no_sub(const struct request *rq)
 
 static void cmd_ready(struct request *rq)
 {
-	if (no_sub(rq) && args_allowed(rq, NULL))
-		reply_ok(rq, "kernel=%s protocol=%d uptime_ms=%llu", cfg.release, PROTO_VERSION,
+	if (proto_no_sub(rq) && proto_args_allowed(rq, NULL))
+		proto_reply_ok(rq, "kernel=%s protocol=%d uptime_ms=%llu", cfg.release, PROTO_VERSION,
 			 (unsigned long long)clock_boot_ms());
 }
 
 static void cmd_echo(struct request *rq)
 {
-	reply_ok(rq, "%s", rq->text);
+	proto_reply_ok(rq, "%s", rq->text);
 }
 
 static void reply_dirty_status(struct request *rq)
@@ -215,7 +222,7 @@ static void reply_dirty_status(struct request *rq)
 	struct dirty_status st;
 
 	dirty_status(&st);
-	reply_ok(rq,
+	proto_reply_ok(rq,
 		 "running=%d pass=%" PRIu64 " cursor=%" PRIu64 " pages=%" PRIu64 " writes=%" PRIu64,
 		 st.running, st.pass, st.cursor, st.pages, st.writes);
 }
@@ -223,7 +230,7 @@ static void reply_dirty_status(struct request *rq)
 static bool need_buffer(struct request *rq)
 {
 	if (!dirty_has_buffer()) {
-		reply_err(rq, "no buffer: run cpu-dirty start first");
+		proto_reply_err(rq, "no buffer: run cpu-dirty start first");
 		return false;
 	}
 	return true;
@@ -235,29 +242,29 @@ static void dirty_cmd_start(struct request *rq)
 	uint64_t mib, rate;
 	int ret;
 
-	if (!args_allowed(rq, "mib", "rate", NULL) || !arg_u64(rq, "mib", -1, &mib) ||
-	    !arg_u64(rq, "rate", 0, &rate))
+	if (!proto_args_allowed(rq, "mib", "rate", NULL) || !proto_arg_u64(rq, "mib", -1, &mib) ||
+	    !proto_arg_u64(rq, "rate", 0, &rate))
 		return;
 	ret = dirty_start(mib, rate);
 	if (ret == -EBUSY) {
-		reply_err(rq, "cpu-dirty already running");
+		proto_reply_err(rq, "cpu-dirty already running");
 		return;
 	}
 	if (ret == -EINVAL) {
-		reply_err(rq, "bad value for mib: %" PRIu64, mib);
+		proto_reply_err(rq, "bad value for mib: %" PRIu64, mib);
 		return;
 	}
 	if (ret == -ENOSPC) {
-		reply_err(rq, "not enough memory for %" PRIu64 " MiB (keeps %d MiB free)", mib,
+		proto_reply_err(rq, "not enough memory for %" PRIu64 " MiB (keeps %d MiB free)", mib,
 			  DIRTY_RESERVE_MIB);
 		return;
 	}
 	if (ret < 0) {
-		reply_err(rq, "cpu-dirty start: %s", strerror(-ret));
+		proto_reply_err(rq, "cpu-dirty start: %s", strerror(-ret));
 		return;
 	}
 	dirty_status(&st);
-	reply_ok(rq, "pages=%" PRIu64 " locked=%d", st.pages, st.locked);
+	proto_reply_ok(rq, "pages=%" PRIu64 " locked=%d", st.pages, st.locked);
 }
 
 static void dirty_cmd_gpa(struct request *rq)
@@ -265,16 +272,16 @@ static void dirty_cmd_gpa(struct request *rq)
 	uint64_t index, gpa;
 	int ret;
 
-	if (!need_buffer(rq) || !args_allowed(rq, "index", NULL) ||
-	    !arg_u64(rq, "index", -1, &index))
+	if (!need_buffer(rq) || !proto_args_allowed(rq, "index", NULL) ||
+	    !proto_arg_u64(rq, "index", -1, &index))
 		return;
 	ret = dirty_gpa(index, &gpa);
 	if (ret == -ERANGE)
-		reply_err(rq, "index %" PRIu64 " out of range", index);
+		proto_reply_err(rq, "index %" PRIu64 " out of range", index);
 	else if (ret < 0)
-		reply_err(rq, "pagemap: %s", strerror(-ret));
+		proto_reply_err(rq, "pagemap: %s", strerror(-ret));
 	else
-		reply_ok(rq, "gpa=0x%" PRIx64, gpa);
+		proto_reply_ok(rq, "gpa=0x%" PRIx64, gpa);
 }
 
 static void dirty_cmd_corrupt(struct request *rq)
@@ -283,8 +290,8 @@ static void dirty_cmd_corrupt(struct request *rq)
 	uint64_t index;
 	int i, ret;
 
-	if (!need_buffer(rq) || !args_allowed(rq, "index", "mode", NULL) ||
-	    !arg_u64(rq, "index", -1, &index))
+	if (!need_buffer(rq) || !proto_args_allowed(rq, "index", "mode", NULL) ||
+	    !proto_arg_u64(rq, "index", -1, &index))
 		return;
 	for (i = 0; i < rq->nargs; i++) {
 		if (strcmp(rq->key[i], "mode"))
@@ -292,30 +299,30 @@ static void dirty_cmd_corrupt(struct request *rq)
 		if (!strcmp(rq->val[i], "stale")) {
 			mode = DIRTY_CORRUPT_STALE;
 		} else if (strcmp(rq->val[i], "byte")) {
-			reply_err(rq, "bad value for mode: %s (byte or stale)", rq->val[i]);
+			proto_reply_err(rq, "bad value for mode: %s (byte or stale)", rq->val[i]);
 			return;
 		}
 	}
 	ret = dirty_corrupt(index, mode);
 	if (ret == -ERANGE)
-		reply_err(rq, "index %" PRIu64 " out of range", index);
+		proto_reply_err(rq, "index %" PRIu64 " out of range", index);
 	else if (ret < 0)
-		reply_err(rq, "corrupt: %s", strerror(-ret));
+		proto_reply_err(rq, "corrupt: %s", strerror(-ret));
 	else
-		reply_ok(rq, "index=%" PRIu64, index);
+		proto_reply_ok(rq, "index=%" PRIu64, index);
 }
 
 static void cmd_cpu_dirty(struct request *rq)
 {
 	if (!rq->sub) {
-		reply_err(rq, "cpu-dirty needs start, stop, status, gpa or verify");
+		proto_reply_err(rq, "cpu-dirty needs start, stop, status, gpa or verify");
 	} else if (!strcmp(rq->sub, "start")) {
 		dirty_cmd_start(rq);
 	} else if (!strcmp(rq->sub, "status")) {
-		if (args_allowed(rq, NULL))
+		if (proto_args_allowed(rq, NULL))
 			reply_dirty_status(rq);
 	} else if (!strcmp(rq->sub, "stop")) {
-		if (args_allowed(rq, NULL)) {
+		if (proto_args_allowed(rq, NULL)) {
 			dirty_stop();
 			reply_dirty_status(rq);
 		}
@@ -324,7 +331,7 @@ static void cmd_cpu_dirty(struct request *rq)
 	} else if (!strcmp(rq->sub, "corrupt")) {
 		dirty_cmd_corrupt(rq);
 	} else {
-		reply_err(rq, "unknown cpu-dirty subcommand %s", rq->sub);
+		proto_reply_err(rq, "unknown cpu-dirty subcommand %s", rq->sub);
 	}
 }
 
@@ -333,15 +340,15 @@ static void cmd_verify(struct request *rq)
 	struct tag_verify v;
 	uint64_t gpa = 0;
 
-	if (!no_sub(rq) || !args_allowed(rq, NULL) || !need_buffer(rq))
+	if (!proto_no_sub(rq) || !proto_args_allowed(rq, NULL) || !need_buffer(rq))
 		return;
 	dirty_verify(&v);
 	if (!v.bad) {
-		reply_ok(rq, "checked=%" PRIu64, v.checked);
+		proto_reply_ok(rq, "checked=%" PRIu64, v.checked);
 		return;
 	}
 	dirty_gpa(v.first, &gpa);
-	reply_err(rq,
+	proto_reply_err(rq,
 		  "checked=%" PRIu64 " bad=%" PRIu64 " first=%" PRIu64 " first_gpa=0x%" PRIx64
 		  " first_pass_seen=%" PRId64 " expected_pass=%" PRIu64 " first_reason=%s",
 		  v.checked, v.bad, v.first, gpa, v.first_seen, v.first_expected,
@@ -354,22 +361,22 @@ static void cmd_heartbeat(struct request *rq)
 	int ret;
 
 	if (!rq->sub) {
-		reply_err(rq, "heartbeat needs start or stop");
+		proto_reply_err(rq, "heartbeat needs start or stop");
 	} else if (!strcmp(rq->sub, "start")) {
-		if (!args_allowed(rq, "interval_ms", NULL) || !arg_u64(rq, "interval_ms", -1, &ms))
+		if (!proto_args_allowed(rq, "interval_ms", NULL) || !proto_arg_u64(rq, "interval_ms", -1, &ms))
 			return;
 		ret = heartbeat_start(ms);
 		if (ret < 0)
-			reply_err(rq, "heartbeat start: %s", strerror(-ret));
+			proto_reply_err(rq, "heartbeat start: %s", strerror(-ret));
 		else
-			reply_ok(rq, "interval_ms=%" PRIu64, ms);
+			proto_reply_ok(rq, "interval_ms=%" PRIu64, ms);
 		if (!ret)
 			heartbeat_go();
 	} else if (!strcmp(rq->sub, "stop")) {
-		if (args_allowed(rq, NULL))
-			reply_ok(rq, "sent=%" PRIu64, heartbeat_stop());
+		if (proto_args_allowed(rq, NULL))
+			proto_reply_ok(rq, "sent=%" PRIu64, heartbeat_stop());
 	} else {
-		reply_err(rq, "unknown heartbeat subcommand %s", rq->sub);
+		proto_reply_err(rq, "unknown heartbeat subcommand %s", rq->sub);
 	}
 }
 
@@ -379,29 +386,29 @@ static void cmd_modules(struct request *rq)
 	int ret;
 
 	if (!rq->sub || strcmp(rq->sub, "load")) {
-		reply_err(rq, "modules needs load");
+		proto_reply_err(rq, "modules needs load");
 		return;
 	}
-	if (!args_allowed(rq, NULL))
+	if (!proto_args_allowed(rq, NULL))
 		return;
 	ret = modload_list(cfg.modules_list, cfg.modules_dir, &res);
 	if (ret < 0 && res.list_unreadable)
-		reply_err(rq, "cannot read module list %s: %s (errno %d)", res.failed,
+		proto_reply_err(rq, "cannot read module list %s: %s (errno %d)", res.failed,
 			  strerror(res.err), res.err);
 	else if (ret < 0)
-		reply_err(rq, "module %s: %s (errno %d) after loading %u", res.failed,
+		proto_reply_err(rq, "module %s: %s (errno %d) after loading %u", res.failed,
 			  strerror(res.err), res.err, res.loaded);
 	else
-		reply_ok(rq, "count=%u already=%u", res.loaded, res.already);
+		proto_reply_ok(rq, "count=%u already=%u", res.loaded, res.already);
 }
 
 static bool cmd_poweroff(struct request *rq)
 {
-	if (!no_sub(rq) || !args_allowed(rq, NULL))
+	if (!proto_no_sub(rq) || !proto_args_allowed(rq, NULL))
 		return true;
 	heartbeat_stop();
 	dirty_stop();
-	reply_ok(rq, "%s", "");
+	proto_reply_ok(rq, "%s", "");
 	return false;
 }
 
@@ -411,6 +418,7 @@ static const struct {
 } commands[] = {
     {"ready", cmd_ready},   {"echo", cmd_echo},		  {"cpu-dirty", cmd_cpu_dirty},
     {"verify", cmd_verify}, {"heartbeat", cmd_heartbeat}, {"modules", cmd_modules},
+    {"dev", devcmd_dev},    {"vfio", devcmd_vfio},	  {"marker", devcmd_marker},
 };
 
 bool proto_handle_line(char *line, size_t len)
@@ -435,7 +443,7 @@ bool proto_handle_line(char *line, size_t len)
 			return true;
 		}
 	}
-	reply_err(&rq, "unknown command %s", rq.cmd);
+	proto_reply_err(&rq, "unknown command %s", rq.cmd);
 	return true;
 }
 

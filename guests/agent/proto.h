@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PROTO_VERSION 1
 #define PROTO_MAX_ARGS 16
@@ -41,5 +42,24 @@ void proto_handle_overlong(const char *start);
 
 /* Parses a request in place; on error returns a message, else NULL. */
 const char *proto_parse(char *line, size_t len, struct request *rq);
+
+/* For command handlers: one reply per request. */
+void proto_reply_ok(const struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void proto_reply_err(const struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Rejects keys outside the NULL-terminated list; false after replying. */
+bool proto_args_allowed(const struct request *rq, ...);
+/* Unsigned argument @key; @def < 0 makes it required.  False after replying. */
+bool proto_arg_u64(const struct request *rq, const char *key, long long def, uint64_t *out);
+/* String argument @key, or NULL. */
+const char *proto_arg_str(const struct request *rq, const char *key);
+/* False (after replying) if a subcommand word was given. */
+bool proto_no_sub(const struct request *rq);
+
+/* Device commands (devcmd.c): dev, vfio, marker. */
+void devcmd_dev(struct request *rq);
+void devcmd_vfio(struct request *rq);
+void devcmd_marker(struct request *rq);
 
 #endif /* MIGCHECK_AGENT_PROTO_H */
