@@ -416,6 +416,93 @@ static void progress(const struct mc_config *cfg, size_t k, size_t n, const char
 	}
 }
 
+/*
+ * The matrix summary: rows backend/tracker, columns vIOMMU/migration mode,
+ * each cell counting its cases as pass/fail/skip/xfail (XPASS counts as
+ * pass, errors as fail).  Printed as TAP comments so stdout stays TAP.
+ */
+static void print_matrix(struct tap *tap, json_t *cases)
+{
+	static const char *const rows[][2] = {
+	    {"type1", "device-log"},
+	    {"type1", "type1-perpetual"},
+	    {"iommufd", "device-log"},
+	    {"iommufd", "iommufd-hwpt"},
+	    {"iommufd", "none"},
+	    {"iommufd-fd", "device-log"},
+	    {"iommufd-fd", "iommufd-hwpt"},
+	    {"iommufd-fd", "none"},
+	};
+	static const char *const vi[] = {"none", "legacy", "scalable"};
+	static const char *const mig[] = {"precopy", "multifd", "postcopy"};
+	int counts[8][9][4] = {{{0}}};
+	bool any = false;
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(cases, i, c)
+	{
+		json_t *ax = json_object_get(c, "axes");
+		const char *be = json_string_value(json_object_get(ax, "backend"));
+		const char *tr = json_string_value(json_object_get(ax, "tracker"));
+		const char *v = json_string_value(json_object_get(ax, "viommu"));
+		const char *m = json_string_value(json_object_get(ax, "migration"));
+		int res = mc_result_parse(json_string_value(json_object_get(c, "result")));
+		int r, col, k;
+
+		if (!be || !tr || !v || !m)
+			continue;
+		for (r = 0; r < 8 && (strcmp(rows[r][0], be) || strcmp(rows[r][1], tr)); r++)
+			;
+		for (col = 0; col < 9 && (strcmp(vi[col / 3], v) || strcmp(mig[col % 3], m)); col++)
+			;
+		if (r == 8 || col == 9)
+			continue;
+		k = res == MC_PASS || res == MC_XPASS ? 0
+		    : res == MC_SKIP		      ? 2
+		    : res == MC_XFAIL		      ? 3
+						      : 1;
+		counts[r][col][k]++;
+		any = true;
+	}
+	if (!any)
+		return;
+	tap_diag(tap, "matrix: pass/fail/skip/xfail per cell (rows backend/tracker, columns "
+		      "vIOMMU/migration)");
+	{
+		char line[512];
+		int n = snprintf(line, sizeof(line), "%-26s", "");
+		int col, r;
+
+		for (col = 0; col < 9; col++)
+			n += snprintf(line + n, sizeof(line) - n, " %-11.11s",
+				      col % 3 == 0 ? vi[col / 3] : "");
+		tap_diag(tap, "%s", mc_rstrip(line));
+		n = snprintf(line, sizeof(line), "%-26s", "");
+		for (col = 0; col < 9; col++)
+			n += snprintf(line + n, sizeof(line) - n, " %-11.11s", mig[col % 3]);
+		tap_diag(tap, "%s", mc_rstrip(line));
+		for (r = 0; r < 8; r++) {
+			char label[40];
+
+			snprintf(label, sizeof(label), "%s/%s", rows[r][0], rows[r][1]);
+			n = snprintf(line, sizeof(line), "%-26s", label);
+			for (col = 0; col < 9; col++) {
+				int *k = counts[r][col];
+				char cell[24];
+
+				if (k[0] + k[1] + k[2] + k[3])
+					snprintf(cell, sizeof(cell), "%d/%d/%d/%d", k[0], k[1],
+						 k[2], k[3]);
+				else
+					snprintf(cell, sizeof(cell), "-");
+				n += snprintf(line + n, sizeof(line) - n, " %-11s", cell);
+			}
+			tap_diag(tap, "%s", mc_rstrip(line));
+		}
+	}
+}
+
 int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *environment,
 	   json_t *invocation)
 {
@@ -443,6 +530,8 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	sigaction(SIGTERM, &sa, &old_term);
 	tap_begin(&tap, cfg->tap_out ? cfg->tap_out : stdout, (int)n);
 	tap_diag(&tap, "migcheck run %s: %zu cases; report: %s", run_id, n, report_path(rep));
+	json_t *done = json_array();
+
 	for (i = 0; i < n && !interrupted; i++) {
 		char name[256];
 		json_t *rec;
@@ -455,12 +544,18 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 		r = mc_result_parse(json_string_value(json_object_get(rec, "result")));
 		reason = json_string_value(json_object_get(rec, "reason"));
 		tap_result(&tap, name, r < 0 ? MC_ERROR : r, reason);
+		json_array_append_new(done,
+				      json_pack("{s:O*, s:O}", "axes", json_object_get(rec, "axes"),
+						"result", json_object_get(rec, "result")));
 		if (report_add_case(rep, rec, &err) < 0) {
 			tap_diag(&tap, "cannot write the report: %s", err);
 			free(err);
 			err = NULL;
 		}
 	}
+	print_matrix(&tap, done);
+	json_decref(done);
+	tap_diag(&tap, "report: %s", report_path(rep));
 	tap_totals(&tap);
 	report_finish(rep, interrupted ? "interrupted" : "finished", NULL);
 	if (cfg->progress)
