@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 	    {"qemu", required_argument, NULL, OPT_QEMU},
 	    {"guest-dir", required_argument, NULL, OPT_GUEST},
 	    {"reports", required_argument, NULL, OPT_REPORTS},
+	    {"expectations", required_argument, NULL, OPT_EXPECT},
 	    {"run-id", required_argument, NULL, OPT_RUNID},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"fixture", required_argument, NULL, 'f'},
