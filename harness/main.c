@@ -36,6 +36,8 @@ static void usage(FILE *out)
 	    "  --qemu PATH         QEMU binary under test (default: $MIGCHECK_QEMU or %s)\n"
 	    "  --guest-dir DIR     guest kernel and initramfs (default: %s)\n"
 	    "  --reports DIR       where runs/<run-id>/ and latest go (default: %s)\n"
+	    "  --expectations DIR  policy tables and known defects per QEMU release\n"
+	    "                      (default: $MIGCHECK_EXPECTATIONS or the source tree's)\n"
 	    "  --run-id ID         name of the run directory (default: date-time-pid)\n"
 	    "  --timeout SEC       per-case timeout, overriding each test's own\n"
 	    "  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
