@@ -89,6 +89,34 @@ TEST(client_control_commands)
 	json_decref(r);
 }
 
+/* Requests name their device by name or index; an unknown one is refused. */
+TEST(client_control_device_selection)
+{
+	json_t *r;
+
+	r = vfiomock_call(ADDR, json_pack("{s:s,s:i,s:s,s:s}", "cmd", "dma", "device", 0, "action",
+					  "arm", "on", "stop_copy"), 2000);
+	ASSERT_NONNULL(r);
+	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	r = vfiomock_call(ADDR, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "dma", "device",
+					  "0000:01:00.0", "action", "arm", "on", "stop_copy"),
+			  2000);
+	ASSERT_NONNULL(r);
+	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	r = vfiomock_call(ADDR, json_pack("{s:s,s:i,s:s,s:s}", "cmd", "dma", "device", 1, "action",
+					  "arm", "on", "stop_copy"), 2000);
+	ASSERT_NONNULL(r);
+	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
+	json_decref(r);
+	r = vfiomock_call(ADDR, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "dma", "device", "nope",
+					  "action", "arm", "on", "stop_copy"), 2000);
+	ASSERT_NONNULL(r);
+	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
+	json_decref(r);
+}
+
 TEST(client_call_times_out)
 {
 	json_t *r = vfiomock_call("@vfiomock-selftest-nobody", json_pack("{s:s}", "cmd", "state"),
