@@ -166,8 +166,10 @@ static void dev_group_type(struct request *rq)
 static int set_command(bool via_vfio, bool bme, uint16_t *out)
 {
 	uint16_t cmd;
-	int ret = via_vfio ? vfio_cfg_read(4, &cmd, 2) : devio_sysfs_cfg_read(4, &cmd, 2);
+	int ret = via_vfio ? 0 : devio_sysfs_wake();
 
+	if (!ret)
+		ret = via_vfio ? vfio_cfg_read(4, &cmd, 2) : devio_sysfs_cfg_read(4, &cmd, 2);
 	if (ret)
 		return ret;
 	cmd = bme ? cmd | 0x6 : cmd & ~0x4;
@@ -519,8 +521,10 @@ void devcmd_marker(struct request *rq)
 	if (!proto_no_sub(rq) || !proto_args_allowed(rq, "value", NULL) ||
 	    !proto_arg_u64(rq, "value", -1, &value))
 		return;
-	ret = via_vfio ? vfio_bar_write(MOCK_REG_MARKER, value)
-		       : devio_sysfs_bar_write(MOCK_REG_MARKER, value);
+	ret = via_vfio ? 0 : devio_sysfs_wake();
+	if (!ret)
+		ret = via_vfio ? vfio_bar_write(MOCK_REG_MARKER, value)
+			       : devio_sysfs_bar_write(MOCK_REG_MARKER, value);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else

@@ -202,6 +202,8 @@ int devio_bind(const char *driver)
 			 dev.driver);
 		return -EBUSY;
 	}
+	/* A driver that claims the BAR revokes earlier sysfs mappings. */
+	devio_sysfs_bar_close();
 	dev_path(path, sizeof(path), "driver_override");
 	ret = write_text(path, driver);
 	if (ret)
@@ -227,6 +229,7 @@ int devio_unbind(void)
 		return -EBUSY;
 	}
 	refresh(&dev);
+	devio_sysfs_bar_close();
 	if (dev.driver[0]) {
 		dev_path(path, sizeof(path), "driver/unbind");
 		ret = write_text(path, dev.bdf);
@@ -288,6 +291,21 @@ static int sysfs_cfg_io(bool wr, unsigned off, void *buf, size_t len)
 int devio_sysfs_cfg_read(unsigned off, void *buf, size_t len)
 {
 	return sysfs_cfg_io(false, off, buf, len);
+}
+
+int devio_sysfs_wake(void)
+{
+	char path[DEVIO_PATH];
+	int ret = need_dev();
+
+	if (ret)
+		return ret;
+	/* vfio-pci parks an idle device in D3hot, where its BARs do not decode. */
+	dev_path(path, sizeof(path), "power/control");
+	ret = write_text(path, "on");
+	if (ret && ret != -ENOENT)
+		return fail(-ret, "write on to %s", path);
+	return 0;
 }
 
 int devio_sysfs_cfg_write(unsigned off, const void *buf, size_t len)
@@ -446,6 +464,7 @@ int vfio_open_upto(enum vfio_stage upto)
 	if (ret)
 		return ret;
 	refresh(&dev);
+	devio_sysfs_bar_close();
 	if (upto < vf.stage) {
 		snprintf(errbuf, sizeof(errbuf), "VFIO is already at %s",
 			 vfio_stage_name(vf.stage));
@@ -478,6 +497,7 @@ int vfio_close_all(bool unmap_first)
 				return ret;
 		}
 	}
+	devio_sysfs_bar_close();
 	if (vf.bar)
 		munmap((void *)vf.bar, vf.bar_size);
 	vf.bar = NULL;

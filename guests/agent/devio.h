@@ -60,6 +60,8 @@ int devio_unbind(void);
 int devio_group_type(const char *type, char *readback, size_t size);
 
 /* Config space and BAR0 through sysfs (config file, resource0 mmap). */
+/* Keeps the device in D0 (power/control "on"): BARs decode again. */
+int devio_sysfs_wake(void);
 int devio_sysfs_cfg_read(unsigned off, void *buf, size_t len);
 int devio_sysfs_cfg_write(unsigned off, const void *buf, size_t len);
 int devio_sysfs_bar_read(unsigned off, uint64_t *val);
