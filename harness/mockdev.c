@@ -4,6 +4,7 @@
 #include "vfiomock-client.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,8 +145,8 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 						    side_name[side], (unsigned long)mc_now_ns());
 		for (k = 0; k < s->ndev; k++)
 			json_array_append_new(devs, device_config(s, k, side));
-		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:[s,s,s]}, s:o, s:o}", "version", 1, "log",
-				r->log[side], "control", r->control[side], "iommu",
+		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:[s,s,s]}, s:o, s:o}", "version", 1,
+				"log", r->log[side], "control", r->control[side], "iommu",
 				"dirty_tracking", s->iommu_dirty, "page_sizes", "4K", "2M", "1G",
 				"devices", devs, "faults",
 				s->faults[side] ? json_incref(s->faults[side]) : json_array());
@@ -220,8 +221,41 @@ json_t *mock_rig_device(const struct mock_rig *r, enum vm_role side, int index, 
 	return d;
 }
 
-void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layout *l,
-		     uint64_t iova, uint64_t pages, uint64_t next_seq, struct ring_check *out)
+json_t *mock_rig_data_bytes(const struct mock_rig *r, enum vm_role side)
+{
+	FILE *f = fopen(r->log[side], "re");
+	json_t *by_state = json_object();
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return by_state;
+	while (getline(&line, &cap, f) > 0) {
+		json_t *rec;
+		const char *st;
+
+		/* Cheap filter first: the log holds every request. */
+		if (!strstr(line, "\"req\":\"read\"") || !strstr(line, "\"state\""))
+			continue;
+		rec = json_loads(line, 0, NULL);
+		st = json_string_value(json_object_get(rec, "state"));
+		if (st && json_integer_value(json_object_get(rec, "ret")) > 0) {
+			json_t *n = json_object_get(by_state, st);
+
+			json_object_set_new(
+			    by_state, st,
+			    json_integer((n ? json_integer_value(n) : 0) +
+					 json_integer_value(json_object_get(rec, "ret"))));
+		}
+		json_decref(rec);
+	}
+	free(line);
+	fclose(f);
+	return by_state;
+}
+
+void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layout *l, uint64_t iova,
+		     uint64_t pages, uint64_t next_seq, struct ring_check *out)
 {
 	uint64_t i;
 

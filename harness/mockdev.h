@@ -69,6 +69,12 @@ json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, 
 /* The first device's record from a side's state, as a new reference. */
 json_t *mock_rig_device(const struct mock_rig *r, enum vm_role side, int index, char **err);
 
+/*
+ * Device state bytes a side's mock handed QEMU through data fds, per device
+ * migration state ("PRE_COPY", "STOP_COPY", ...), from its request log.
+ */
+json_t *mock_rig_data_bytes(const struct mock_rig *r, enum vm_role side);
+
 struct ring_check {
 	uint64_t pages;
 	uint64_t bad;

@@ -379,6 +379,8 @@ static void dirty_run(struct mc_case *c, const void *data)
 		json_array_append_new(acct, dirty_accounting(src_dev[k]));
 	}
 	json_object_set_new(mc_case_metrics(c), "dirty", acct);
+	json_object_set_new(mc_case_metrics(c), "device_state_bytes",
+			    mock_rig_data_bytes(&rig, VM_SRC));
 	if (json_integer_value(json_object_get(src_dev[0], "writes")) == 0) {
 		mc_case_error(c, "the mock device never wrote: the DMA workload did not run");
 		goto out;
