@@ -213,6 +213,21 @@ json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeou
 	return r;
 }
 
+int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
+		 struct mig_result *r)
+{
+	double t0 = mc_now_s();
+	char *err = NULL;
+
+	if (mig_run(p->src, p->dst, plan, r, &err) < 0) {
+		mc_case_fail(c, "could not drive the migration: %s", err);
+		free(err);
+		return -1;
+	}
+	mc_case_phase(c, "migration", mc_now_s() - t0);
+	return 0;
+}
+
 bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r)
 {
 	json_t *m = mig_metrics(r);

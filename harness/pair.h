@@ -49,6 +49,12 @@ bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out);
 int pair_resume(struct mc_case *c, struct pair *p, struct mig_result *r);
 /* Agent command on a side; on error fails the case with the agent's reason. */
 json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeout_ms);
+/*
+ * Runs the migration and records its phase time; fails the case when the
+ * harness could not drive it (QEMU's own outcome is left in *r).
+ */
+int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
+		 struct mig_result *r);
 /* Records a migration result's metrics and fails the case unless it completed. */
 bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r);
 void pair_stop(struct pair *p);

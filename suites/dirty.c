@@ -353,12 +353,8 @@ static void dirty_run(struct mc_case *c, const void *data)
 	plan.opaque = &hook;
 	plan.multifd = cell->v[MX_MIGRATION] == MX_MULTIFD;
 
-	t0 = mc_now_s();
-	if (mig_run(p.src, p.dst, &plan, &r, &err) < 0) {
-		mc_case_fail(c, "could not drive the migration: %s", err);
+	if (pair_migrate(c, &p, &plan, &r) < 0)
 		goto out;
-	}
-	mc_case_phase(c, "migration", mc_now_s() - t0);
 	if (d->neg == NEG_CORRUPT_STREAM || d->neg == NEG_FAIL_QUERY) {
 		expect_failed_migration(c, d, &r);
 		goto out;

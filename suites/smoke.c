@@ -57,8 +57,6 @@ static void smoke_migrate(struct mc_case *c, const void *data)
 	    .opaque = c,
 	};
 	struct mig_result r = {0};
-	char *err = NULL;
-	double t0;
 
 	if (pair_start(c, &o, &p) < 0)
 		goto out;
@@ -70,12 +68,8 @@ static void smoke_migrate(struct mc_case *c, const void *data)
 	if (v->pause)
 		plan.on_pre_switchover = at_pre_switchover;
 
-	t0 = mc_now_s();
-	if (mig_run(p.src, p.dst, &plan, &r, &err) < 0) {
-		mc_case_fail(c, "could not drive the migration: %s", err);
+	if (pair_migrate(c, &p, &plan, &r) < 0)
 		goto out;
-	}
-	mc_case_phase(c, "migration", mc_now_s() - t0);
 	if (!pair_record_migration(c, &p, &r))
 		goto out;
 	if (v->dirty)
@@ -86,7 +80,6 @@ static void smoke_migrate(struct mc_case *c, const void *data)
 	pair_verify_guest(c, &p);
 	pair_record_metrics(c, &p, &r);
 out:
-	free(err);
 	mig_result_clear(&r);
 	pair_stop(&p);
 }
@@ -133,12 +126,8 @@ static void smoke_oracle_selftest(struct mc_case *c, const void *data)
 			      gpa);
 		goto out;
 	}
-	t0 = mc_now_s();
-	if (mig_run(p.src, p.dst, &plan, &r, &err) < 0) {
-		mc_case_fail(c, "could not drive the migration: %s", err);
+	if (pair_migrate(c, &p, &plan, &r) < 0)
 		goto out;
-	}
-	mc_case_phase(c, "migration", mc_now_s() - t0);
 	if (!pair_record_migration(c, &p, &r))
 		goto out;
 	/* Flip bytes in the middle of the page so the tag header survives. */
