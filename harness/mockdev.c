@@ -65,6 +65,17 @@ static json_t *device_config(const struct mock_spec *s, int k, int side)
 	return o;
 }
 
+static json_t *page_sizes_json(const char *const *sizes)
+{
+	static const char *const all[] = {"4K", "2M", "1G", NULL};
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; (sizes ? sizes : all)[i]; i++)
+		json_array_append_new(a, json_string((sizes ? sizes : all)[i]));
+	return a;
+}
+
 int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spec *s,
 		     struct mock_rig *r, char **err)
 {
@@ -145,10 +156,10 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 						    side_name[side], (unsigned long)mc_now_ns());
 		for (k = 0; k < s->ndev; k++)
 			json_array_append_new(devs, device_config(s, k, side));
-		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:[s,s,s]}, s:o, s:o}", "version", 1,
-				"log", r->log[side], "control", r->control[side], "iommu",
-				"dirty_tracking", s->iommu_dirty, "page_sizes", "4K", "2M", "1G",
-				"devices", devs, "faults",
+		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:o}, s:o, s:o}", "version", 1, "log",
+				r->log[side], "control", r->control[side], "iommu",
+				"dirty_tracking", s->iommu_dirty, "page_sizes",
+				page_sizes_json(s->page_sizes), "devices", devs, "faults",
 				s->faults[side] ? json_incref(s->faults[side]) : json_array());
 		if (s->backend == MOCK_IOMMUFD_FD)
 			json_object_set_new(json_object_get(cfg, "iommu"), "iommufd_fd",

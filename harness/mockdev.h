@@ -43,6 +43,7 @@ struct mock_device_spec {
 struct mock_spec {
 	enum mock_backend backend;
 	bool iommu_dirty;		 /* the IOMMU reports dirty tracking (iommufd HWPT) */
+	const char *const *page_sizes;	 /* IOMMU page sizes ("4K", "2M", "1G"); NULL: all three */
 	const char *enable_migration;	 /* NULL: QEMU's default (auto) */
 	bool device_tracking_off;	 /* x-device-dirty-page-tracking=off */
 	const char *device_props;	 /* appended to every -device vfio-pci, or NULL */

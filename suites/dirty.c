@@ -31,37 +31,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Guest RAM the guest kernel never uses (memmap=...$...), where DMA goes. */
+/*
+ * Guest RAM the guest kernel never uses (memmap=16M$<base>), where DMA goes:
+ * at 128 MiB, or at 6 GiB in a 4.5 GiB guest for buffers above 4 GiB.
+ */
 #define DMA_WINDOW 0x8000000ull
-#define DMA_APPEND "memmap=16M$0x8000000"
-#define DEV_STRIDE 0x100000ull		   /* each device's ring, 1 MiB apart */
-#define EVENT_BASE (DMA_WINDOW + 0x800000) /* never-written event pages */
+#define DMA_WINDOW_HIGH 0x180000000ull
+#define HIGH_GUEST_MIB 4608
+#define DEV_STRIDE 0x100000ull	 /* each device's ring, 1 MiB apart */
+#define EVENT_OFFSET 0x800000ull /* never-written event pages */
 #define RING_PAGES 64
 #define RING_RATE_HZ 2000
 #define MIN_SYNCS 3
+/* The BIOS ROM: QEMU maps it read-only for the device. */
+#define ROM_IOVA 0xfffc0000ull
 
 enum negative { NEG_NONE, NEG_DROP_DIRTY, NEG_DMA_AFTER_STOP, NEG_CORRUPT_STREAM, NEG_FAIL_QUERY };
+
+/* Scenarios beyond the plain matrix cell, run on one cell per tracker. */
+enum scenario { SC_MATRIX, SC_ABOVE_4G, SC_READONLY, SC_LAST_WRITE, SC_IOPTE_4K };
 
 struct dirty_case {
 	struct mx_cell cell;
 	enum negative neg;
+	enum scenario sc;
 };
 
-static uint64_t ring_iova(int k)
+static uint64_t window(const struct dirty_case *d)
 {
-	return DMA_WINDOW + k * DEV_STRIDE;
+	return d->sc == SC_ABOVE_4G ? DMA_WINDOW_HIGH : DMA_WINDOW;
+}
+
+static uint64_t ring_iova(const struct dirty_case *d, int k)
+{
+	return window(d) + k * DEV_STRIDE;
 }
 
 /* Written on the arc into STOP_COPY. */
-static uint64_t stop_copy_page(int k)
+static uint64_t stop_copy_page(const struct dirty_case *d, int k)
 {
-	return EVENT_BASE + k * 0x10000;
+	return window(d) + EVENT_OFFSET + k * 0x10000;
 }
 
 /* Written right after the first dirty query once pre-copy is released. */
-static uint64_t late_query_page(int k)
+static uint64_t late_query_page(const struct dirty_case *d, int k)
 {
-	return EVENT_BASE + k * 0x10000 + 0x1000;
+	return stop_copy_page(d, k) + 0x1000;
 }
 
 static const char *tracker_fault_name(int tracker)
@@ -108,6 +123,7 @@ static json_t *faults_for(const struct dirty_case *d)
 
 struct hook_ctx {
 	struct mc_case *c;
+	const struct dirty_case *d;
 	struct mock_rig *rig;
 	int ndev;
 	bool arm_late_query; /* no tracker: QEMU never queries */
@@ -133,8 +149,8 @@ static int release_and_arm(struct mig_run *run, void *opaque, char **err)
 		r = mock_rig_call(h->rig, VM_SRC,
 				  json_pack("{s:s, s:i, s:s, s:s, s:I, s:i, s:I}", "cmd", "dma",
 					    "device", k, "action", "arm", "on", "dirty_query",
-					    "iova", (json_int_t)late_query_page(k), "pages", 1, "n",
-					    (json_int_t)(q + 1)),
+					    "iova", (json_int_t)late_query_page(h->d, k), "pages",
+					    1, "n", (json_int_t)(q + 1)),
 				  err);
 		if (!r)
 			return -1;
@@ -183,7 +199,8 @@ static bool wrote_page(json_t *dev, uint64_t iova)
 }
 
 /* Ring oracle for device k; returns the number of wrong ring pages. */
-static uint64_t check_ring(struct mc_case *c, struct pair *p, json_t *dst_dev, int k, bool record)
+static uint64_t check_ring(struct mc_case *c, const struct dirty_case *d, struct pair *p,
+			   json_t *dst_dev, int k, bool record)
 {
 	json_t *res = json_object_get(dst_dev, "resuming");
 	struct ring_check ring;
@@ -196,7 +213,7 @@ static uint64_t check_ring(struct mc_case *c, struct pair *p, json_t *dst_dev, i
 		return UINT64_MAX;
 	}
 	seq = (uint64_t)json_integer_value(json_object_get(res, "seq"));
-	mock_ring_check(p->dst->ram, p->dst->ram_size, &p->layout, ring_iova(k), RING_PAGES, seq,
+	mock_ring_check(p->dst->ram, p->dst->ram_size, &p->layout, ring_iova(d, k), RING_PAGES, seq,
 			&ring);
 	if (!record)
 		return ring.bad;
@@ -205,7 +222,7 @@ static uint64_t check_ring(struct mc_case *c, struct pair *p, json_t *dst_dev, i
 					"%" PRIu64 " at IOVA 0x%" PRIx64 " (expected stamp %" PRId64
 					", found %" PRId64 ")",
 					ring.bad, ring.pages, ring.first_bad_page,
-					ring_iova(k) + ring.first_bad_page * 4096,
+					ring_iova(d, k) + ring.first_bad_page * 4096,
 					(int64_t)ring.first_expected, (int64_t)ring.first_seen)
 		     : mc_strdup_printf("all %" PRIu64 " ring pages carry the stamps sequence "
 					"%" PRIu64 " implies",
@@ -269,6 +286,82 @@ static void expect_known_defect(struct mc_case *c, struct pair *p, const struct 
 	json_decref(defects);
 }
 
+/* A device write to a read-only IOVA (the BIOS ROM) must fault and land nowhere. */
+static int check_readonly_write(struct mc_case *c, struct mock_rig *rig)
+{
+	json_t *before = mock_rig_device(rig, VM_SRC, 0, NULL), *after, *r;
+	long long f0 = json_integer_value(json_object_get(before, "faults")), f1, written;
+	char *err = NULL, *s;
+
+	r = mock_rig_call(rig, VM_SRC,
+			  json_pack("{s:s, s:i, s:s, s:I, s:i, s:i}", "cmd", "dma", "device", 0,
+				    "action", "fill", "iova", (json_int_t)ROM_IOVA, "pages", 1,
+				    "seed", 7),
+			  &err);
+	json_decref(before);
+	if (!r) {
+		mc_case_fail(c, "one-shot fill at the read-only IOVA: %s", err);
+		free(err);
+		return -1;
+	}
+	written = json_integer_value(json_object_get(r, "written"));
+	json_decref(r);
+	after = mock_rig_device(rig, VM_SRC, 0, NULL);
+	f1 = json_integer_value(json_object_get(after, "faults"));
+	json_decref(after);
+	s = mc_strdup_printf("a write to read-only IOVA 0x%llx wrote %lld page(s), faults %lld -> "
+			     "%lld",
+			     (unsigned long long)ROM_IOVA, written, f0, f1);
+	mc_case_oracle(c, "readonly_write_faults", written == 0 && f1 > f0, s, NULL);
+	free(s);
+	return 0;
+}
+
+/* No dirty query over a read-only mapping may report a dirty page. */
+static void check_readonly_never_dirty(struct mc_case *c, struct mock_rig *rig, json_t *dev)
+{
+	json_t *st = mock_rig_call(rig, VM_SRC, json_pack("{s:s}", "cmd", "state"), NULL);
+	json_t *ro = json_array(), *space, *m, *rec;
+	long long bad = 0, checked = 0;
+	size_t i, j, k;
+	char *s;
+
+	/* Read-only maps of every type1 container and IOAS. */
+	json_array_foreach(json_object_get(st, "containers"), i, space)
+	    json_array_foreach(json_object_get(space, "maps"), j,
+			       m) if (!(json_integer_value(json_object_get(m, "prot")) & 2))
+		json_array_append(ro, m);
+	json_array_foreach(json_object_get(st, "iommufd"), i, space)
+	    json_array_foreach(json_object_get(space, "maps"), j,
+			       m) if (!(json_integer_value(json_object_get(m, "prot")) & 2))
+		json_array_append(ro, m);
+	json_array_foreach(json_object_get(dev, "syncs"), i, rec)
+	{
+		uint64_t a = json_integer_value(json_object_get(rec, "iova"));
+		uint64_t len = json_integer_value(json_object_get(rec, "length"));
+
+		json_array_foreach(ro, k, m)
+		{
+			uint64_t ma = json_integer_value(json_object_get(m, "iova"));
+			uint64_t ml = json_integer_value(json_object_get(m, "length"));
+
+			if (a < ma || a + len > ma + ml)
+				continue;
+			checked++;
+			if (json_integer_value(json_object_get(rec, "dirty")) > 0)
+				bad++;
+		}
+	}
+	s = mc_strdup_printf(
+	    "%lld dirty queries over %zu read-only mapping(s), %lld reported dirty "
+	    "pages",
+	    checked, json_array_size(ro), bad);
+	mc_case_oracle(c, "readonly_never_dirty", json_array_size(ro) > 0 && bad == 0, s, NULL);
+	free(s);
+	json_decref(ro);
+	json_decref(st);
+}
+
 static void dirty_run(struct mc_case *c, const void *data)
 {
 	const struct dirty_case *d = data;
@@ -276,11 +369,14 @@ static void dirty_run(struct mc_case *c, const void *data)
 	const struct mc_config *cfg = mc_case_config(c);
 	struct mock_spec spec;
 	struct mock_rig rig = {0};
-	struct pair_opts o = {.mem_bytes = 256ull << 20, .refusal_skips = true};
+	struct pair_opts o = {.mem_bytes = (d->sc == SC_ABOVE_4G ? HIGH_GUEST_MIB : 256ull) << 20,
+			      .refusal_skips = true};
 	struct pair p = {0};
 	struct mig_plan plan = {.return_path = true, .switchover_ack = true, .timeout_ms = 120000};
 	struct mig_result r = {0};
-	struct hook_ctx hook = {.c = c, .rig = &rig};
+	struct hook_ctx hook = {.c = c, .d = d, .rig = &rig};
+	static const char *const only_4k[] = {"4K", NULL};
+	bool ring = d->sc != SC_LAST_WRITE;
 	json_t *faults = faults_for(d), *events[MOCK_MAX_DEV] = {0}, *blockers;
 	json_t *src_dev[MOCK_MAX_DEV] = {0}, *dst_dev[MOCK_MAX_DEV] = {0}, *acct;
 	const char *const *pre;
@@ -295,14 +391,17 @@ static void dirty_run(struct mc_case *c, const void *data)
 	mx_cell_mock_spec(cell, &spec);
 	for (k = 0; k < spec.ndev; k++) {
 		spec.dev[k].host_driven = true;
-		spec.dev[k].ring_iova = ring_iova(k);
-		spec.dev[k].ring_pages = RING_PAGES;
+		spec.dev[k].ring_iova = ring_iova(d, k);
+		/* last_write: the device writes only the two worst-moment pages. */
+		spec.dev[k].ring_pages = ring ? RING_PAGES : 0;
 		spec.dev[k].ring_rate_hz = RING_RATE_HZ;
 		events[k] = json_pack("[{s:s, s:I, s:i}]", "on", "stop_copy", "iova",
-				      (json_int_t)stop_copy_page(k), "pages", 1);
+				      (json_int_t)stop_copy_page(d, k), "pages", 1);
 		spec.dev[k].events = events[k];
 	}
 	spec.faults[VM_SRC] = faults;
+	if (d->sc == SC_IOPTE_4K)
+		spec.page_sizes = only_4k;
 	if (mock_rig_prepare(mc_case_workdir(c), cfg->mock_lib, &spec, &rig, &err) < 0) {
 		mc_case_error(c, "%s", err);
 		goto out;
@@ -318,8 +417,9 @@ static void dirty_run(struct mc_case *c, const void *data)
 	}
 	args[nargs] = NULL;
 	/* With a vIOMMU the guest keeps the device in an identity domain (IOVA = GPA). */
-	append = mc_strdup_printf(
-	    "%s%s", DMA_APPEND, cell->v[MX_VIOMMU] == MX_VI_NONE ? "" : " intel_iommu=on iommu=pt");
+	append =
+	    mc_strdup_printf("memmap=16M$0x%" PRIx64 "%s", window(d),
+			     cell->v[MX_VIOMMU] == MX_VI_NONE ? "" : " intel_iommu=on iommu=pt");
 	o.append = append;
 	o.extra_args = (const char *const *)args;
 	o.env_side[VM_SRC] = (const char *const *)rig.env[VM_SRC];
@@ -337,6 +437,8 @@ static void dirty_run(struct mc_case *c, const void *data)
 		goto out;
 	}
 	if (pair_wait_ready(c, &p) < 0 || pair_start_workload(c, &p, 16, true) < 0)
+		goto out;
+	if (d->sc == SC_READONLY && check_readonly_write(c, &rig) < 0)
 		goto out;
 
 	hook.ndev = spec.ndev;
@@ -385,7 +487,7 @@ static void dirty_run(struct mc_case *c, const void *data)
 	t0 = mc_now_s();
 	ram_compare(p.src->ram, p.dst->ram, p.src->ram_size, 4096, &p.layout, &cmp);
 	for (k = 0; k < spec.ndev && ring_bad != UINT64_MAX; k++) {
-		uint64_t b = check_ring(c, &p, dst_dev[k], k, d->neg == NEG_NONE);
+		uint64_t b = ring ? check_ring(c, d, &p, dst_dev[k], k, d->neg == NEG_NONE) : 0;
 
 		ring_bad = b == UINT64_MAX ? b : ring_bad + b;
 	}
@@ -421,10 +523,12 @@ static void dirty_run(struct mc_case *c, const void *data)
 		free(s);
 	}
 	expect_known_defect(c, &p, &cmp, ring_bad);
+	if (d->sc == SC_READONLY)
+		check_readonly_never_dirty(c, &rig, src_dev[0]);
 	/* The worst-moment writes must have happened, or the case proved nothing. */
 	for (k = 0; k < spec.ndev; k++) {
-		bool late = !hook.arm_late_query || wrote_page(src_dev[k], late_query_page(k));
-		bool stop = wrote_page(src_dev[k], stop_copy_page(k));
+		bool late = !hook.arm_late_query || wrote_page(src_dev[k], late_query_page(d, k));
+		bool stop = wrote_page(src_dev[k], stop_copy_page(d, k));
 
 		if (!late || !stop)
 			mc_case_error(c,
@@ -470,6 +574,19 @@ static const struct {
      "negative control: a failing dirty query must fail the migration, never complete"},
 };
 
+static const struct {
+	const char *test;
+	enum scenario sc;
+	const char *summary;
+} scenarios[] = {
+    {"above_4g", SC_ABOVE_4G, "DMA buffers above 4 GiB guest physical in a 4.5 GiB guest"},
+    {"readonly", SC_READONLY,
+     "device writes to a read-only mapping fault; read-only pages are never reported dirty"},
+    {"last_write", SC_LAST_WRITE,
+     "a device that writes only after a late dirty query and entering STOP_COPY"},
+    {"iopte_4k", SC_IOPTE_4K, "IOMMU with 4K pages only: dirty bits per 4K IOPTE"},
+};
+
 /* Which cells carry which negative controls: one per tracker where it applies. */
 static bool wants_negative(const struct mx_cell *c, enum negative neg)
 {
@@ -492,12 +609,39 @@ static bool wants_negative(const struct mx_cell *c, enum negative neg)
 	}
 }
 
+/* Scenarios run on one plain cell per tracker (type1 device log, iommufd HWPT, type1 perpetual). */
+static bool wants_scenario(const struct mx_cell *c, enum scenario sc)
+{
+	bool base = c->v[MX_VIOMMU] == MX_VI_NONE && c->v[MX_MIGRATION] == MX_PRECOPY &&
+		    c->v[MX_DEVICES] == MX_ONE_DEV;
+
+	switch (c->v[MX_TRACKER]) {
+	case MX_DEVICE_LOG:
+		base = base && c->v[MX_BACKEND] == MOCK_TYPE1 && c->v[MX_EM] == MX_EM_AUTO;
+		break;
+	case MX_IOMMUFD_HWPT:
+		base = base && c->v[MX_BACKEND] == MOCK_IOMMUFD && c->v[MX_EM] == MX_EM_AUTO;
+		break;
+	case MX_TYPE1_PERPETUAL:
+		base = base && c->v[MX_EM] == MX_EM_ON;
+		break;
+	default:
+		return false;
+	}
+	if (sc == SC_IOPTE_4K)
+		return base && c->v[MX_TRACKER] == MX_IOMMUFD_HWPT;
+	/* High buffers matter to trackers that log ranges; perpetual reports everything. */
+	if (sc == SC_ABOVE_4G)
+		return base && c->v[MX_TRACKER] != MX_TYPE1_PERPETUAL;
+	return base;
+}
+
 __attribute__((constructor)) static void dirty_register(void)
 {
 	struct mx_cell *cells;
 	size_t n = mx_enumerate(&cells), i, ntests = 0;
-	struct dirty_case *cases = calloc(n * 5, sizeof(*cases));
-	struct mc_test *tests = calloc(n * 5, sizeof(*tests));
+	struct dirty_case *cases = calloc(n * 9, sizeof(*cases));
+	struct mc_test *tests = calloc(n * 9, sizeof(*tests));
 	unsigned j;
 
 	if (!cases || !tests)
@@ -519,6 +663,21 @@ __attribute__((constructor)) static void dirty_register(void)
 			    j ? negatives[j - 1].test : "migrate", dirty_run, d, 150,
 			    j ? negatives[j - 1].summary
 			      : "device DMA and CPU dirtying; RAM, DMA ring and verify oracles");
+			t->axes = d->cell.axes;
+			ntests++;
+		}
+		for (j = 0; j < sizeof(scenarios) / sizeof(scenarios[0]); j++) {
+			struct dirty_case *d = &cases[ntests];
+			struct mc_test *t = &tests[ntests];
+
+			if (!wants_scenario(&cells[i], scenarios[j].sc))
+				continue;
+			d->cell = cells[i];
+			mx_cell_name(&d->cell);
+			d->sc = scenarios[j].sc;
+			*t = (struct mc_test)MC_TEST("dirty", "dirty", d->cell.variant,
+						     scenarios[j].test, dirty_run, d, 180,
+						     scenarios[j].summary);
 			t->axes = d->cell.axes;
 			ntests++;
 		}
