@@ -5,6 +5,8 @@ MESON_OPTS ?=
 ARGS ?=
 # Extra arguments for `meson test` (e.g. --suite unit).
 TESTARGS ?=
+# Cases `make run` runs at once (guest boots are CPU-bound; 2 cores here).
+JOBS ?= 2
 
 .PHONY: all deps build run check bench probe clean
 
@@ -22,7 +24,7 @@ build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet >$(BUILD)/.make.log 2>&1 || { cat $(BUILD)/.make.log; exit 1; }
 
 run: build
-	@./$(BUILD)/migcheck run $(ARGS)
+	@./$(BUILD)/migcheck run -j $(JOBS) $(ARGS)
 
 check: build
 	@meson test -C $(BUILD) --print-errorlogs $(TESTARGS)

@@ -40,6 +40,7 @@ static void usage(FILE *out)
 	    "                      (default: $MIGCHECK_EXPECTATIONS or the source tree's)\n"
 	    "  --run-id ID         name of the run directory (default: date-time-pid)\n"
 	    "  --timeout SEC       per-case timeout, overriding each test's own\n"
+	    "  -j, --jobs N        run up to N cases at once (default 1); output keeps its order\n"
 	    "  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
 	    "  --backend=V --tracker=V --enable-migration=V --viommu=V --migration=V\n"
 	    "  --devices=V         select matrix cells by axis (values may be globs):\n"
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
 	    {"expectations", required_argument, NULL, OPT_EXPECT},
 	    {"run-id", required_argument, NULL, OPT_RUNID},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"jobs", required_argument, NULL, 'j'},
 	    {"fixture", required_argument, NULL, 'f'},
 	    {"variant", required_argument, NULL, 'v'},
 	    {"test", required_argument, NULL, 't'},
@@ -191,7 +193,7 @@ int main(int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 2;
-	while ((c = getopt_long(argc, argv, ":f:v:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:v:t:hj:", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_QEMU:
 			cfg.qemu = optarg;
@@ -223,6 +225,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.timeout_s = (int)v;
+			break;
+		}
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 64) {
+				fprintf(stderr, "migcheck: --jobs needs 1-64, got '%s'\n", optarg);
+				return 2;
+			}
+			cfg.jobs = (int)v;
 			break;
 		}
 		case 'f':

@@ -324,78 +324,102 @@ static void mark(json_t *rec, enum mc_result r, const char *reason)
 	json_object_set_new(rec, "reason", json_string(reason));
 }
 
-static json_t *run_case(const struct mc_config *cfg, const struct mc_test *t, const char *run_dir)
-{
+/* A case in flight: its child process and where its record will come from. */
+struct running {
+	const struct mc_test *t;
+	size_t index;
+	pid_t pid; /* 0: finished (or never started) */
 	char name[256];
-	char *workdir, *why = NULL;
-	int timeout_s = cfg->timeout_s ? cfg->timeout_s : (t->timeout_s ? t->timeout_s : 120);
-	double t0 = mc_now_s();
+	char *workdir;
+	double t0;
 	uint64_t deadline;
-	pid_t pid;
-	int status = 0;
-	json_t *rec;
-	bool timed_out = false;
+	int timeout_s;
+	json_t *rec; /* set when the case could not even start */
+};
 
-	mc_test_name(t, name, sizeof(name));
-	workdir = mc_strdup_printf("%s/cases/%s", run_dir, name);
-	mc_rm_rf(workdir);
-	if (mc_mkdir_p(workdir, 0755) < 0) {
-		rec = new_record(t, name);
-		why = mc_strdup_printf("cannot create work directory %s: %s", workdir,
-				       strerror(errno));
-		mark(rec, MC_ERROR, why);
-		goto done;
+static void start_case(const struct mc_config *cfg, struct running *c, const char *run_dir)
+{
+	c->timeout_s = cfg->timeout_s ? cfg->timeout_s : (c->t->timeout_s ? c->t->timeout_s : 120);
+	c->t0 = mc_now_s();
+	mc_test_name(c->t, c->name, sizeof(c->name));
+	c->workdir = mc_strdup_printf("%s/cases/%s", run_dir, c->name);
+	mc_rm_rf(c->workdir);
+	if (mc_mkdir_p(c->workdir, 0755) < 0) {
+		char *why = mc_strdup_printf("cannot create work directory %s: %s", c->workdir,
+					     strerror(errno));
+
+		c->rec = new_record(c->t, c->name);
+		mark(c->rec, MC_ERROR, why);
+		free(why);
+		return;
 	}
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		rec = new_record(t, name);
-		why = mc_strdup_printf("fork: %s", strerror(errno));
-		mark(rec, MC_ERROR, why);
-		goto done;
+	c->pid = fork();
+	if (c->pid < 0) {
+		char *why = mc_strdup_printf("fork: %s", strerror(errno));
+
+		c->pid = 0;
+		c->rec = new_record(c->t, c->name);
+		mark(c->rec, MC_ERROR, why);
+		free(why);
+		return;
 	}
-	if (pid == 0) {
+	if (c->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		child_main(cfg, t, name, workdir);
+		child_main(cfg, c->t, c->name, c->workdir);
 	}
-	deadline = mc_now_ns() + (uint64_t)timeout_s * 1000000000ull;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
+	c->deadline = mc_now_ns() + (uint64_t)c->timeout_s * 1000000000ull;
+}
 
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			break;
-		if (interrupted || mc_now_ns() >= deadline) {
+/*
+ * Reaps a case if it ended, killing it at its deadline or on interrupt;
+ * returns its record once done, NULL while it runs.
+ */
+static json_t *poll_case(struct running *c, const char *run_dir)
+{
+	int status = 0;
+	bool timed_out = false;
+	char *why = NULL;
+	json_t *rec;
+
+	if (c->pid > 0) {
+		pid_t r = waitpid(c->pid, &status, WNOHANG);
+
+		if (r == 0 && !interrupted && mc_now_ns() < c->deadline)
+			return NULL;
+		if (r == 0) {
 			timed_out = !interrupted;
 			/* QEMUs die with the case process (parent-death signal). */
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			break;
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
 		}
-		usleep(10000);
+		c->pid = 0;
+		rec = load_record(c->t, c->name, c->workdir);
+		if (interrupted) {
+			mark(rec, MC_ERROR, "interrupted");
+		} else if (timed_out) {
+			why = mc_strdup_printf("timed out after %d s", c->timeout_s);
+			mark(rec, MC_FAIL, why);
+		} else if (WIFSIGNALED(status)) {
+			why = mc_strdup_printf("case process killed by signal %d (%s)",
+					       WTERMSIG(status), strsignal(WTERMSIG(status)));
+			mark(rec, MC_FAIL, why);
+		} else if (WEXITSTATUS(status) != 0) {
+			why = mc_strdup_printf("case process exited with status %d",
+					       WEXITSTATUS(status));
+			mark(rec, MC_FAIL, why);
+		}
+	} else {
+		rec = c->rec;
+		c->rec = NULL;
 	}
-	rec = load_record(t, name, workdir);
-	if (interrupted) {
-		mark(rec, MC_ERROR, "interrupted");
-	} else if (timed_out) {
-		why = mc_strdup_printf("timed out after %d s", timeout_s);
-		mark(rec, MC_FAIL, why);
-	} else if (WIFSIGNALED(status)) {
-		why = mc_strdup_printf("case process killed by signal %d (%s)", WTERMSIG(status),
-				       strsignal(WTERMSIG(status)));
-		mark(rec, MC_FAIL, why);
-	} else if (WEXITSTATUS(status) != 0) {
-		why = mc_strdup_printf("case process exited with status %d", WEXITSTATUS(status));
-		mark(rec, MC_FAIL, why);
-	}
-done:
-	json_object_set_new(rec, "duration_s", json_real(mc_now_s() - t0));
-	json_object_set_new(rec, "workdir", json_string(workdir + strlen(run_dir) + 1));
+	json_object_set_new(rec, "duration_s", json_real(mc_now_s() - c->t0));
+	json_object_set_new(rec, "workdir", json_string(c->workdir + strlen(run_dir) + 1));
 	free(why);
-	free(workdir);
+	free(c->workdir);
+	c->workdir = NULL;
 	return rec;
 }
 
@@ -511,48 +535,90 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	struct report *rep;
 	struct tap tap;
 	char *run_id = cfg->run_id ? strdup(cfg->run_id) : report_new_run_id(), *err = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, next = 0, printed = 0;
 	double t0 = mc_now_s();
-	int code;
+	int code, jobs = cfg->jobs > 0 ? cfg->jobs : 1, active = 0;
+	json_t *done, **recs;
+	struct running *run;
 
 	for (i = 0; i < nregistry; i++)
 		if (mc_test_selected(registry[i], sel))
 			list[n++] = registry[i];
+	done = json_array();
+	recs = calloc(n + 1, sizeof(*recs));
+	run = calloc(n + 1, sizeof(*run));
 	rep = report_open(cfg->reports_dir, run_id, environment, invocation, &err);
 	if (!rep) {
 		fprintf(stderr, "migcheck: %s\n", err);
 		free(err);
 		free(run_id);
 		free(list);
+		free(recs);
+		free(run);
+		json_decref(done);
 		return 2;
 	}
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	tap_begin(&tap, cfg->tap_out ? cfg->tap_out : stdout, (int)n);
 	tap_diag(&tap, "migcheck run %s: %zu cases; report: %s", run_id, n, report_path(rep));
-	json_t *done = json_array();
 
-	for (i = 0; i < n && !interrupted; i++) {
-		char name[256];
-		json_t *rec;
-		const char *reason;
-		int r;
+	/*
+	 * Up to `jobs` cases run at once; results are printed and reported in
+	 * the order the cases were selected, whatever order they end in.
+	 */
+	while (printed < n) {
+		bool progressed = false;
 
-		mc_test_name(list[i], name, sizeof(name));
-		progress(cfg, i, n, name, t0);
-		rec = run_case(cfg, list[i], report_run_dir(rep));
-		r = mc_result_parse(json_string_value(json_object_get(rec, "result")));
-		reason = json_string_value(json_object_get(rec, "reason"));
-		tap_result(&tap, name, r < 0 ? MC_ERROR : r, reason);
-		json_array_append_new(done,
-				      json_pack("{s:O*, s:O}", "axes", json_object_get(rec, "axes"),
-						"result", json_object_get(rec, "result")));
-		if (report_add_case(rep, rec, &err) < 0) {
-			tap_diag(&tap, "cannot write the report: %s", err);
-			free(err);
-			err = NULL;
+		while (!interrupted && active < jobs && next < n) {
+			run[next].t = list[next];
+			run[next].index = next;
+			progress(cfg, next, n,
+				 mc_test_name(list[next], run[next].name, sizeof(run[next].name)),
+				 t0);
+			start_case(cfg, &run[next], report_run_dir(rep));
+			if (run[next].pid > 0)
+				active++;
+			next++;
 		}
+		for (i = printed; i < next; i++) {
+			if (recs[i] || (!run[i].workdir && !run[i].rec))
+				continue;
+			bool was_running = run[i].pid > 0;
+
+			recs[i] = poll_case(&run[i], report_run_dir(rep));
+			if (recs[i]) {
+				progressed = true;
+				if (was_running)
+					active--;
+			}
+		}
+		while (printed < next && recs[printed]) {
+			json_t *rec = recs[printed];
+			const char *reason = json_string_value(json_object_get(rec, "reason"));
+			int r = mc_result_parse(json_string_value(json_object_get(rec, "result")));
+
+			tap_result(&tap, run[printed].name, r < 0 ? MC_ERROR : r, reason);
+			json_array_append_new(
+			    done, json_pack("{s:O*, s:O}", "axes", json_object_get(rec, "axes"),
+					    "result", json_object_get(rec, "result")));
+			if (report_add_case(rep, json_incref(rec), &err) < 0) {
+				tap_diag(&tap, "cannot write the report: %s", err);
+				free(err);
+				err = NULL;
+			}
+			printed++;
+			progressed = true;
+		}
+		if (interrupted && next == printed)
+			break; /* nothing left running; the rest never started */
+		if (!progressed)
+			usleep(10000);
 	}
+	for (i = 0; i < n; i++)
+		json_decref(recs[i]);
+	free(recs);
+	free(run);
 	print_matrix(&tap, done);
 	json_decref(done);
 	tap_diag(&tap, "report: %s", report_path(rep));

@@ -29,6 +29,7 @@ struct mc_config {
 	int timeout_s;		 /* 0: each test's own */
 	bool progress;		 /* progress lines on stderr */
 	FILE *tap_out;		 /* NULL: stdout */
+	int jobs;		 /* cases run at once (0: 1) */
 };
 
 struct mc_case;
