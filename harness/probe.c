@@ -155,12 +155,17 @@ static json_t *type_names(struct qmp *q, const char *implements)
 
 static json_t *props(struct qmp *q, const char *cmd, const char *type)
 {
-	json_t *r = qmp_call(q, cmd, json_pack("{s:s}", "typename", type), 10000, NULL);
+	char *err = NULL;
+	json_t *r = qmp_call(q, cmd, json_pack("{s:s}", "typename", type), 10000, &err);
 	json_t *out = json_object(), *p;
 	size_t i;
 
-	if (!r)
-		return json_null();
+	if (!r) {
+		/* Absent (or unanswerable): say why rather than just "missing". */
+		json_object_set_new(out, "_error", json_string(err ? err : "no answer"));
+		free(err);
+		return out;
+	}
 	json_array_foreach(r, i, p)
 	{
 		const char *name = json_string_value(json_object_get(p, "name"));

@@ -98,6 +98,53 @@ static void add_event(struct qmp *q, json_t *obj)
 	e->host_ts = mc_wall_s();
 }
 
+/*
+ * QEMU prints uint64 values (2^64-1 defaults, for instance) that jansson's
+ * signed integers cannot hold.  Rewrite integer literals of 19 digits or
+ * more outside strings as reals (append ".0"), so the line still parses.
+ */
+static char *widen_big_integers(const char *in, size_t len)
+{
+	char *out = malloc(len * 2 + 1), *o = out;
+	bool in_str = false;
+	size_t i = 0;
+
+	if (!out)
+		abort();
+	while (i < len) {
+		char c = in[i];
+
+		if (in_str) {
+			*o++ = c;
+			if (c == '\\' && i + 1 < len)
+				*o++ = in[++i];
+			else if (c == '"')
+				in_str = false;
+			i++;
+		} else if (c == '"') {
+			in_str = true;
+			*o++ = in[i++];
+		} else if (c >= '0' && c <= '9' &&
+			   (i == 0 || !strchr("0123456789.eE+-", in[i - 1]))) {
+			size_t j = i;
+
+			while (j < len && in[j] >= '0' && in[j] <= '9')
+				j++;
+			memcpy(o, in + i, j - i);
+			o += j - i;
+			if (j - i >= 19 && (j == len || !strchr(".eE", in[j]))) {
+				memcpy(o, ".0", 2);
+				o += 2;
+			}
+			i = j;
+		} else {
+			*o++ = in[i++];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Classifies one complete line from QEMU. */
 static void handle_line(struct qmp *q, const char *line, size_t len)
 {
@@ -110,6 +157,12 @@ static void handle_line(struct qmp *q, const char *line, size_t len)
 	if (!len)
 		return;
 	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj && strstr(jerr.text, "too big")) {
+		char *wide = widen_big_integers(line, len);
+
+		obj = json_loads(wide, JSON_REJECT_DUPLICATES, &jerr);
+		free(wide);
+	}
 	if (!obj || !json_is_object(obj)) {
 		q->malformed++;
 		if (q->transcript)
@@ -184,7 +237,8 @@ int qmp_pump(struct qmp *q, int timeout_ms, char **err)
 		return 0;
 	if (q->cap - q->len < 65536) {
 		if (q->cap >= QMP_MAX_LINE) {
-			mc_set_err(err, "%s: QMP line longer than %u bytes", q->label, QMP_MAX_LINE);
+			mc_set_err(err, "%s: QMP line longer than %u bytes", q->label,
+				   QMP_MAX_LINE);
 			q->closed = true;
 			return -1;
 		}
@@ -245,10 +299,10 @@ int qmp_handshake(struct qmp *q, int timeout_ms, char **err)
 		mc_set_err(err, "%s: QMP greeting without a version", q->label);
 		return -1;
 	}
-	q->version = mc_strdup_printf("%lld.%lld.%lld",
-				      (long long)json_integer_value(json_object_get(qemu, "major")),
-				      (long long)json_integer_value(json_object_get(qemu, "minor")),
-				      (long long)json_integer_value(json_object_get(qemu, "micro")));
+	q->version = mc_strdup_printf(
+	    "%lld.%lld.%lld", (long long)json_integer_value(json_object_get(qemu, "major")),
+	    (long long)json_integer_value(json_object_get(qemu, "minor")),
+	    (long long)json_integer_value(json_object_get(qemu, "micro")));
 	q->package = strdup(json_string_value(json_object_get(ver, "package")) ?: "");
 	ret = qmp_call(q, "qmp_capabilities", NULL, remaining_ms(deadline) ?: 1, err);
 	if (!ret)

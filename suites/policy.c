@@ -113,17 +113,21 @@ static char *binary_version(const char *qemu)
  */
 static void parse_stderr(const char *path, const char *qemu, struct pt_strv *warnings, char **error)
 {
-	const char *prog = strrchr(qemu, '/') ? strrchr(qemu, '/') + 1 : qemu;
 	char *text = mc_read_file(path, NULL), *line, *save = NULL;
-	size_t plen = strlen(prog);
 
+	(void)qemu;
 	if (!text)
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *msg = line, *w;
+		/*
+		 * QEMU prefixes its messages with its own program name, which
+		 * need not be the binary we were given (a wrapper, a rename).
+		 */
+		size_t plen = strcspn(line, ": ");
+		char *msg, *w;
 
 		mc_rstrip(line);
-		if (strncmp(line, prog, plen) || strncmp(line + plen, ": ", 2))
+		if (!plen || strncmp(line + plen, ": ", 2))
 			continue;
 		msg = line + plen + 2;
 		w = strstr(msg, "warning: ");

@@ -108,6 +108,34 @@ TEST(call_returns_return_member)
 	FINISH(q, p);
 }
 
+/* QEMU prints uint64 values beyond int64; the reply must still arrive. */
+TEST(reply_with_uint64_max_parses)
+{
+	const struct fakepeer_step steps[] = {
+	    HANDSHAKE,
+	    {.expect = "device-list-properties",
+	     .send = "{\"return\": [{\"name\": \"x\", \"default-value\": 18446744073709551615, "
+		     "\"description\": \"12345678901234567890 in a string\"}, {\"name\": "
+		     "\"y\", \"default-value\": 42}], \"id\": @ID@}\n"},
+	};
+	struct fakepeer p;
+	struct qmp *q = connect_peer(_t, &p, steps, NSTEPS(steps), NULL);
+	char *err = NULL;
+	json_t *r, *x;
+
+	r = qmp_call(q, "device-list-properties", NULL, 2000, &err);
+	ASSERT_NONNULL(r);
+	x = json_object_get(json_array_get(r, 0), "default-value");
+	EXPECT_TRUE(json_is_real(x) && json_real_value(x) > 1.8e19);
+	/* Strings are left alone and ordinary integers stay integers. */
+	EXPECT_STREQ(json_string_value(json_object_get(json_array_get(r, 0), "description")),
+		     "12345678901234567890 in a string");
+	EXPECT_EQ(json_integer_value(json_object_get(json_array_get(r, 1), "default-value")), 42);
+	EXPECT_EQ(qmp_malformed_count(q), 0);
+	json_decref(r);
+	FINISH(q, p);
+}
+
 TEST(call_sends_arguments)
 {
 	const struct fakepeer_step steps[] = {
