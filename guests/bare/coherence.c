@@ -123,6 +123,20 @@ static void foreach_map(const json_t *state, void (*fn)(void *, const json_t *),
 	}
 }
 
+/*
+ * Where a mapping points, as one linear key: QEMU's host address, or for an
+ * IOAS_MAP_FILE mapping (whose host address is the mock's own mmap) the
+ * file and offset, kept apart from addresses by the top bit.
+ */
+static uint64_t map_key(const json_t *m)
+{
+	const json_t *f = json_object_get(m, "file");
+
+	if (!f)
+		return jnum(m, "host");
+	return (1ull << 63) | (jnum(f, "ino") << 40) | jnum(f, "offset");
+}
+
 struct ram_probe {
 	struct coh_ram *ram;
 	bool found;
@@ -133,7 +147,7 @@ static void find_zero(void *opaque, const json_t *m)
 	struct ram_probe *p = opaque;
 
 	if (jnum(m, "iova") == 0 && !p->found) {
-		p->ram->host_base = jnum(m, "host");
+		p->ram->host_base = map_key(m);
 		p->found = true;
 	}
 }
@@ -141,7 +155,7 @@ static void find_zero(void *opaque, const json_t *m)
 static void extend(void *opaque, const json_t *m)
 {
 	struct ram_probe *p = opaque;
-	uint64_t iova = jnum(m, "iova"), len = jnum(m, "length"), host = jnum(m, "host");
+	uint64_t iova = jnum(m, "iova"), len = jnum(m, "length"), host = map_key(m);
 
 	/* Sections that keep IOVA - host constant belong to the same RAM block. */
 	if (host - iova == p->ram->host_base && iova + len > p->ram->size)
@@ -172,7 +186,7 @@ struct mock_collect {
 static void collect(void *opaque, const json_t *m)
 {
 	struct mock_collect *c = opaque;
-	uint64_t iova = jnum(m, "iova"), len = jnum(m, "length"), host = jnum(m, "host");
+	uint64_t iova = jnum(m, "iova"), len = jnum(m, "length"), host = map_key(m);
 	uint64_t prot = jnum(m, "prot"), gpa = COH_GPA_UNKNOWN;
 
 	if (c->ram && host >= c->ram->host_base && host - c->ram->host_base < c->ram->size &&
