@@ -527,6 +527,36 @@ static void print_matrix(struct tap *tap, json_t *cases)
 	}
 }
 
+/*
+ * Suites run cheapest and most basic first, so a broken environment shows
+ * in the first seconds; within a suite, registration order is kept.
+ */
+static int suite_rank(const char *suite)
+{
+	static const char *const order[] = {"smoke", "policy", "dirty", "downtime", "domain"};
+	unsigned i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!strcmp(order[i], suite))
+			return (int)i;
+	return (int)i;
+}
+
+static void sort_by_suite(const struct mc_test **list, size_t n)
+{
+	size_t i, j;
+
+	/* Insertion sort: stable, and n is a few thousand at most. */
+	for (i = 1; i < n; i++) {
+		const struct mc_test *t = list[i];
+		int r = suite_rank(t->suite);
+
+		for (j = i; j > 0 && suite_rank(list[j - 1]->suite) > r; j--)
+			list[j] = list[j - 1];
+		list[j] = t;
+	}
+}
+
 int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *environment,
 	   json_t *invocation)
 {
@@ -544,6 +574,7 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	for (i = 0; i < nregistry; i++)
 		if (mc_test_selected(registry[i], sel))
 			list[n++] = registry[i];
+	sort_by_suite(list, n);
 	done = json_array();
 	recs = calloc(n + 1, sizeof(*recs));
 	run = calloc(n + 1, sizeof(*run));

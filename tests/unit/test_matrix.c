@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The conformance matrix (which cells exist, their names and what they ask
+ * of the mock) and the DMA ring oracle on synthetic guest RAM.
+ */
+#define KTEST_MAIN
+#include "ktest.h"
+
+#include "matrix.h"
+#include "mockdev.h"
+#include "ramcmp.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_MAGIC 0x474e49524b4d4656ULL
+
+static struct mx_cell cell(int backend, int tracker, int em, int vi, int mig, int devs)
+{
+	struct mx_cell c = {.v = {backend, tracker, em, vi, mig, devs}};
+
+	mx_cell_name(&c);
+	return c;
+}
+
+TEST(matrix_only_cells_that_can_exist)
+{
+	struct mx_cell *cells;
+	size_t n = mx_enumerate(&cells), i;
+
+	/* 3 backends x 4 trackers, less hwpt/none on type1 and perpetual on iommufd twice. */
+	EXPECT_EQ(n, (3 * 4 - 4) * 2 * 3 * 3 * 3);
+	for (i = 0; i < n; i++) {
+		EXPECT_TRUE(mx_cell_valid(&cells[i]));
+		if (cells[i].v[MX_BACKEND] == MOCK_TYPE1)
+			EXPECT_TRUE(cells[i].v[MX_TRACKER] == MX_DEVICE_LOG ||
+				    cells[i].v[MX_TRACKER] == MX_TYPE1_PERPETUAL);
+		else
+			EXPECT_NE(cells[i].v[MX_TRACKER], MX_TYPE1_PERPETUAL);
+	}
+	free(cells);
+}
+
+TEST(matrix_names_are_stable_and_unique)
+{
+	struct mx_cell *cells, c;
+	size_t n = mx_enumerate(&cells), i, j;
+
+	c = cell(MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
+	EXPECT_STREQ(c.variant, "iommufd_hwpt_auto_novi_precopy_1dev");
+	c = cell(MOCK_IOMMUFD_FD, MX_NO_TRACKER, MX_EM_ON, MX_VI_SCALABLE, MX_MULTIFD,
+		 MX_TWO_NO_P2P);
+	EXPECT_STREQ(c.variant, "iommufdfd_notrack_on_vtdsm_multifd_2nop2p");
+	EXPECT_STREQ(c.axes[MX_BACKEND], "backend=iommufd-fd");
+	EXPECT_STREQ(c.axes[MX_TRACKER], "tracker=none");
+	EXPECT_STREQ(c.axes[MX_DEVICES], "devices=2-nop2p");
+	ASSERT_NULL(c.axes[MX_NAXES]);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (!strcmp(cells[i].variant, cells[j].variant))
+				ktest_fail(_t, false, __FILE__, __LINE__, "duplicate %s",
+					   cells[i].variant);
+	free(cells);
+}
+
+TEST(matrix_cell_describes_the_mock)
+{
+	struct mx_cell c =
+	    cell(MOCK_TYPE1, MX_TYPE1_PERPETUAL, MX_EM_ON, MX_VI_LEGACY, MX_MULTIFD, MX_TWO_NO_P2P);
+	struct mock_spec s;
+	const char *const *pre = mx_cell_pre_args(&c);
+
+	mx_cell_mock_spec(&c, &s);
+	EXPECT_EQ(s.backend, MOCK_TYPE1);
+	EXPECT_EQ(s.ndev, 2);
+	EXPECT_FALSE(s.iommu_dirty);
+	EXPECT_STREQ(s.enable_migration, "on");
+	EXPECT_TRUE(s.dev[0].no_dma_logging && s.dev[1].no_dma_logging);
+	EXPECT_TRUE(s.dev[0].no_p2p && s.dev[1].no_p2p);
+	EXPECT_STREQ(s.device_props, ",x-migration-multifd-transfer=on");
+	EXPECT_STREQ(pre[0], "-device");
+	EXPECT_STREQ(pre[1], "intel-iommu,caching-mode=on");
+
+	c = cell(MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
+	mx_cell_mock_spec(&c, &s);
+	EXPECT_TRUE(s.iommu_dirty);
+	EXPECT_NULL(s.enable_migration);
+	EXPECT_TRUE(s.dev[0].no_dma_logging);
+	EXPECT_NULL(mx_cell_pre_args(&c)[0]);
+	EXPECT_STREQ(mx_cell_device_props(&c), "");
+}
+
+TEST(matrix_axis_names_parse)
+{
+	EXPECT_EQ(mx_axis_parse("tracker"), MX_TRACKER);
+	EXPECT_EQ(mx_axis_parse("enable-migration"), MX_EM);
+	EXPECT_EQ(mx_axis_parse("bogus"), -1);
+	EXPECT_STREQ(mx_value_name(MX_VIOMMU, MX_VI_SCALABLE), "scalable");
+	EXPECT_STREQ(mx_value_name(MX_VIOMMU, 7), "?");
+}
+
+/* Guest RAM holding the stamps a ring of `pages` pages has after `seq` writes. */
+static uint8_t *ring_ram(size_t size, uint64_t iova, uint64_t pages, uint64_t seq)
+{
+	uint8_t *ram = calloc(1, size);
+	uint64_t s;
+
+	for (s = 0; ram && s < seq; s++) {
+		uint64_t *st = (uint64_t *)(ram + iova + (s % pages) * 4096);
+
+		st[0] = RING_MAGIC;
+		st[1] = s;
+		st[2] = s % pages;
+		st[3] = s ^ RING_MAGIC;
+	}
+	return ram;
+}
+
+TEST(ring_oracle_accepts_what_the_sequence_implies)
+{
+	size_t size = 4 << 20;
+	uint8_t *ram = ring_ram(size, 0x100000, 64, 1000);
+	struct ram_layout l;
+	struct ring_check r;
+
+	ASSERT_NONNULL(ram);
+	ram_layout_identity(&l, size);
+	mock_ring_check(ram, size, &l, 0x100000, 64, 1000, &r);
+	EXPECT_EQ(r.pages, 64);
+	EXPECT_EQ(r.bad, 0);
+	/* Fewer writes than pages: the untouched pages must hold no stamp. */
+	free(ram);
+	ram = ring_ram(size, 0x100000, 64, 10);
+	mock_ring_check(ram, size, &l, 0x100000, 64, 10, &r);
+	EXPECT_EQ(r.bad, 0);
+	free(ram);
+}
+
+/* The negative control: one stale page and a sequence that ran on must both be caught. */
+TEST(ring_oracle_catches_stale_pages)
+{
+	size_t size = 4 << 20;
+	uint8_t *ram = ring_ram(size, 0x100000, 64, 1000);
+	uint8_t *old = ring_ram(size, 0x100000, 64, 940);
+	struct ram_layout l;
+	struct ring_check r;
+
+	ASSERT_NONNULL(ram);
+	ASSERT_NONNULL(old);
+	ram_layout_identity(&l, size);
+	/* Page 5 keeps an older stamp, as a lost dirty page would. */
+	memcpy(ram + 0x100000 + 5 * 4096, old + 0x100000 + 5 * 4096, 32);
+	mock_ring_check(ram, size, &l, 0x100000, 64, 1000, &r);
+	EXPECT_EQ(r.bad, 1);
+	EXPECT_EQ(r.first_bad_page, 5);
+	EXPECT_EQ(r.first_expected, 965);
+	EXPECT_EQ(r.first_seen, 901);
+	/* A migrated sequence ahead of memory: every page is behind. */
+	mock_ring_check(old, size, &l, 0x100000, 64, 1000, &r);
+	EXPECT_EQ(r.bad, 60);
+	/* A torn stamp (bad check word) is not a stamp. */
+	free(ram);
+	ram = ring_ram(size, 0x100000, 64, 1000);
+	((uint64_t *)(ram + 0x100000 + 7 * 4096))[3] ^= 1;
+	mock_ring_check(ram, size, &l, 0x100000, 64, 1000, &r);
+	EXPECT_EQ(r.bad, 1);
+	EXPECT_EQ(r.first_seen, UINT64_MAX);
+	free(ram);
+	free(old);
+}
