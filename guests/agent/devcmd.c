@@ -101,8 +101,8 @@ static void dev_find(struct request *rq)
 	int ret;
 
 	if (!proto_args_allowed(rq, "vendor", "device", NULL) ||
-	    !proto_arg_u64(rq, "vendor", MOCK_VENDOR, &vendor) ||
-	    !proto_arg_u64(rq, "device", MOCK_DEVICE, &device))
+	    !proto_arg_u64(rq, "vendor", VFM_PCI_VENDOR, &vendor) ||
+	    !proto_arg_u64(rq, "device", VFM_PCI_DEVICE, &device))
 		return;
 	ret = devio_find((uint16_t)vendor, (uint16_t)device, &d);
 	if (ret)
@@ -523,8 +523,8 @@ void devcmd_marker(struct request *rq)
 		return;
 	ret = via_vfio ? 0 : devio_sysfs_wake();
 	if (!ret)
-		ret = via_vfio ? vfio_bar_write(MOCK_REG_MARKER, value)
-			       : devio_sysfs_bar_write(MOCK_REG_MARKER, value);
+		ret = via_vfio ? vfio_bar_write(VFM_REG_MARKER, value)
+			       : devio_sysfs_bar_write(VFM_REG_MARKER, value);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else

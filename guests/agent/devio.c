@@ -795,7 +795,7 @@ bool devio_fill_landed(const void *mem, uint64_t seed, uint64_t i)
 {
 	const volatile uint64_t *w = mem;
 
-	return w[0] == MOCK_FILL_MAGIC && w[1] == seed && w[2] == i;
+	return w[0] == VFM_FILL_MAGIC && w[1] == seed && w[2] == i;
 }
 
 int devio_fill(bool via_vfio, uint64_t iova, uint64_t pages, uint64_t seed, struct fill_result *r)
@@ -806,11 +806,11 @@ int devio_fill(bool via_vfio, uint64_t iova, uint64_t pages, uint64_t seed, stru
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if ((ret = wr(MOCK_REG_CMD, MOCK_CMD_CLEAR)) || (ret = wr(MOCK_REG_FILL_IOVA, iova)) ||
-	    (ret = wr(MOCK_REG_FILL_PAGES, pages)) || (ret = wr(MOCK_REG_FILL_SEED, seed)) ||
-	    (ret = wr(MOCK_REG_CMD, MOCK_CMD_FILL)) || (ret = rd(MOCK_REG_CMD, &r->status)) ||
-	    (ret = rd(MOCK_REG_PAGES_WRITTEN, &r->written)) ||
-	    (ret = rd(MOCK_REG_PAGES_FAULTED, &r->faulted)))
+	if ((ret = wr(VFM_REG_CMD, VFM_CMD_CLEAR_COUNTERS)) || (ret = wr(VFM_REG_FILL_IOVA, iova)) ||
+	    (ret = wr(VFM_REG_FILL_PAGES, pages)) || (ret = wr(VFM_REG_FILL_SEED, seed)) ||
+	    (ret = wr(VFM_REG_CMD, VFM_CMD_FILL)) || (ret = rd(VFM_REG_CMD, &r->status)) ||
+	    (ret = rd(VFM_REG_PAGES_WRITTEN, &r->written)) ||
+	    (ret = rd(VFM_REG_PAGES_FAULTED, &r->faulted)))
 		return ret;
 	/* The fill runs synchronously: the data is there when the doorbell returns. */
 	for (i = 0; i < pages; i++) {

@@ -17,22 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The mock device (fixtures/vfiomock/README.md) and its BAR0 registers. */
-#define MOCK_VENDOR 0x1b36
-#define MOCK_DEVICE 0x0099
-#define MOCK_REG_ID 0x00
-#define MOCK_REG_CMD 0x08
-#define MOCK_REG_FILL_IOVA 0x10
-#define MOCK_REG_FILL_PAGES 0x18
-#define MOCK_REG_FILL_SEED 0x20
-#define MOCK_REG_PAGES_WRITTEN 0x50
-#define MOCK_REG_PAGES_FAULTED 0x58
-#define MOCK_REG_MARKER 0x60
-#define MOCK_REG_STATUS 0x68
-#define MOCK_CMD_FILL 1
-#define MOCK_CMD_CLEAR 4
-#define MOCK_FILL_MAGIC 0x4c4c49464b4d4656ull /* "VFMKFILL" */
-#define MOCK_ID_MAGIC 0x4b4d4656u	      /* "VFMK" */
+/* The mock device's registers and stamps. */
+#include "vfiomock-abi.h"
 
 #define DEVIO_PAGE 4096ull
 #define DEVIO_MAX_BUFS 64

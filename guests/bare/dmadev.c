@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "dmadev.h"
+#include "vfiomock-abi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,51 +85,40 @@ int dma_dev_probe(struct dma_dev *d, struct qtest *qt, const struct dma_driver_o
 	return 0;
 }
 
-/* ---- the VFIO mock device: BAR0 register map from fixtures/vfiomock/README.md ---- */
-
-#define VM_ID 0x00
-#define VM_CMD 0x08
-#define VM_FILL_IOVA 0x10
-#define VM_FILL_PAGES 0x18
-#define VM_FILL_SEED 0x20
-#define VM_PAGES_WRITTEN 0x50
-#define VM_PAGES_FAULTED 0x58
-#define VM_ID_MAGIC 0x4b4d4656u /* "VFMK" */
-#define VM_CMD_FILL 1
-#define VM_CMD_CLEAR 4
+/* ---- the VFIO mock device (vfiomock-abi.h) ---- */
 
 static int vfiomock_init(struct dma_dev *d)
 {
-	uint64_t id = qtest_readq(d->qt, d->bar0 + VM_ID);
+	uint64_t id = qtest_readq(d->qt, d->bar0 + VFM_REG_ID);
 
-	return (uint32_t)id == VM_ID_MAGIC ? 0 : -1;
+	return (uint32_t)id == VFM_ID_MAGIC ? 0 : -1;
 }
 
 static int vfiomock_fill(struct dma_dev *d, uint64_t iova, uint64_t pages, uint64_t seed)
 {
-	qtest_writeq(d->qt, d->bar0 + VM_FILL_IOVA, iova);
-	qtest_writeq(d->qt, d->bar0 + VM_FILL_PAGES, pages);
-	qtest_writeq(d->qt, d->bar0 + VM_FILL_SEED, seed);
-	return qtest_writeq(d->qt, d->bar0 + VM_CMD, VM_CMD_FILL);
+	qtest_writeq(d->qt, d->bar0 + VFM_REG_FILL_IOVA, iova);
+	qtest_writeq(d->qt, d->bar0 + VFM_REG_FILL_PAGES, pages);
+	qtest_writeq(d->qt, d->bar0 + VFM_REG_FILL_SEED, seed);
+	return qtest_writeq(d->qt, d->bar0 + VFM_REG_CMD, VFM_CMD_FILL);
 }
 
 static int vfiomock_results(struct dma_dev *d, struct dma_results *r)
 {
-	r->status = qtest_readq(d->qt, d->bar0 + VM_CMD);
-	r->pages_written = qtest_readq(d->qt, d->bar0 + VM_PAGES_WRITTEN);
-	r->pages_faulted = qtest_readq(d->qt, d->bar0 + VM_PAGES_FAULTED);
+	r->status = qtest_readq(d->qt, d->bar0 + VFM_REG_CMD);
+	r->pages_written = qtest_readq(d->qt, d->bar0 + VFM_REG_PAGES_WRITTEN);
+	r->pages_faulted = qtest_readq(d->qt, d->bar0 + VFM_REG_PAGES_FAULTED);
 	return qtest_error(d->qt) ? -1 : 0;
 }
 
 static int vfiomock_clear(struct dma_dev *d)
 {
-	return qtest_writeq(d->qt, d->bar0 + VM_CMD, VM_CMD_CLEAR);
+	return qtest_writeq(d->qt, d->bar0 + VFM_REG_CMD, VFM_CMD_CLEAR_COUNTERS);
 }
 
 const struct dma_driver_ops vfiomock_dma_ops = {
     .name = "vfiomock",
-    .vendor = 0x1b36,
-    .device = 0x0099,
+    .vendor = VFM_PCI_VENDOR,
+    .device = VFM_PCI_DEVICE,
     .init = vfiomock_init,
     .dma_fill = vfiomock_fill,
     .results = vfiomock_results,

@@ -14,10 +14,15 @@
 
 #include "ktest.h"
 #include "agent_client.h"
+#include "vfiomock-abi.h"
 
 #define LINE 8192
 #define BDF "0000:01:00.0"
 #define GROUP 42
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define VENDOR_TEXT XSTR(VFM_PCI_VENDOR) "\n"
+#define DEVICE_TEXT XSTR(VFM_PCI_DEVICE) "\n"
 
 struct fake {
 	char root[512];
@@ -83,8 +88,8 @@ static bool fake_sysfs(struct fake *f)
 	snprintf(p, sizeof(p), "%s/bus/pci/devices/0000:00:1f.0", f->sysfs);
 	if (!mkdirs(p) || !put(p, "vendor", "0x8086\n") || !put(p, "device", "0x2918\n"))
 		return false;
-	if (!mkdirs(f->dev) || !put(f->dev, "vendor", "0x1b36\n") ||
-	    !put(f->dev, "device", "0x0099\n") || !put(f->dev, "driver_override", "(null)\n"))
+	if (!mkdirs(f->dev) || !put(f->dev, "vendor", VENDOR_TEXT) ||
+	    !put(f->dev, "device", DEVICE_TEXT) || !put(f->dev, "driver_override", "(null)\n"))
 		return false;
 	snprintf(p, sizeof(p), "%s/kernel/iommu_groups/%d", f->sysfs, GROUP);
 	if (!mkdirs(p) || !put(p, "type", "DMA\n"))

@@ -104,13 +104,13 @@ static void set_bme(int dev, bool on)
 /* One-shot fill through the BAR0 doorbell; returns pages written by it. */
 static uint64_t fill(int dev, uint64_t iova, uint64_t pages)
 {
-	uint64_t before = reg_rd(dev, REG_PAGES_WRITTEN);
+	uint64_t before = reg_rd(dev, VFM_REG_PAGES_WRITTEN);
 
-	reg_wr(dev, REG_FILL_IOVA, iova);
-	reg_wr(dev, REG_FILL_PAGES, pages);
-	reg_wr(dev, REG_FILL_SEED, 7);
-	reg_wr(dev, REG_CMD, CMD_FILL);
-	return reg_rd(dev, REG_PAGES_WRITTEN) - before;
+	reg_wr(dev, VFM_REG_FILL_IOVA, iova);
+	reg_wr(dev, VFM_REG_FILL_PAGES, pages);
+	reg_wr(dev, VFM_REG_FILL_SEED, 7);
+	reg_wr(dev, VFM_REG_CMD, VFM_CMD_FILL);
+	return reg_rd(dev, VFM_REG_PAGES_WRITTEN) - before;
 }
 
 static int feature(int dev, uint32_t flags, void *payload, size_t plen)
@@ -652,7 +652,7 @@ TEST(iommufd_ioas_map_file_dma_lands_in_file)
 	set_bme(x.dev, true);
 	ASSERT_EQ(fill(x.dev, IOVA_BASE + 8192, 1), 1);
 	ASSERT_EQ(pread(mfd, v, sizeof(v), (off_t)(MB + 8192)), (ssize_t)sizeof(v));
-	EXPECT_EQ(v[0], FILL_MAGIC);
+	EXPECT_EQ(v[0], VFM_FILL_MAGIC);
 	EXPECT_EQ(v[2], 0); /* page index within the fill */
 }
 
@@ -904,14 +904,14 @@ TEST(device_set_irqs_validation_and_delivery)
 	ASSERT_EQ(pread(t.dev, &ctl, 2, (off_t)(CFG_OFF + 0x52)), 2);
 	ctl |= 0x8000;
 	ASSERT_EQ(pwrite(t.dev, &ctl, 2, (off_t)(CFG_OFF + 0x52)), 2);
-	reg_wr(t.dev, REG_IRQ, 0);
+	reg_wr(t.dev, VFM_REG_IRQ, 0);
 	EXPECT_EQ(read(efd, &v, 8), 8);
 	EXPECT_EQ(v, 1);
 	/* DATA_NONE with count 0 tears the vectors down. */
 	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
 	s->count = 0;
 	EXPECT_EQ(ioctl(t.dev, VFIO_DEVICE_SET_IRQS, s), 0);
-	reg_wr(t.dev, REG_IRQ, 0);
+	reg_wr(t.dev, VFM_REG_IRQ, 0);
 	EXPECT_EQ(read(efd, &v, 8), -1);
 }
 
@@ -924,8 +924,8 @@ TEST(device_config_space)
 
 	ASSERT_EQ(t1_open(&t, true), 0);
 	ASSERT_EQ(pread(t.dev, c, sizeof(c), (off_t)CFG_OFF), (ssize_t)sizeof(c));
-	EXPECT_EQ(c[0] | c[1] << 8, 0x1b36);
-	EXPECT_EQ(c[2] | c[3] << 8, 0x0099);
+	EXPECT_EQ(c[0] | c[1] << 8, VFM_PCI_VENDOR);
+	EXPECT_EQ(c[2] | c[3] << 8, VFM_PCI_DEVICE);
 	EXPECT_EQ(c[0x0b], 0xff);
 	EXPECT_EQ(c[0x3d], 1);
 	EXPECT_TRUE(c[6] & 0x10);
@@ -953,10 +953,10 @@ TEST(device_dma_requires_bus_master)
 	ASSERT_EQ(t1_open(&t, true), 0);
 	ASSERT_EQ(t1_map(&t, IOVA_BASE, b, MB, RW), 0);
 	EXPECT_EQ(fill(t.dev, IOVA_BASE, 1), 0);
-	EXPECT_EQ(reg_rd(t.dev, REG_CMD), 2); /* refused: DMA not allowed */
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_CMD), 2); /* refused: DMA not allowed */
 	set_bme(t.dev, true);
 	EXPECT_EQ(fill(t.dev, IOVA_BASE, 1), 1);
-	EXPECT_EQ(*(uint64_t *)b, FILL_MAGIC);
+	EXPECT_EQ(*(uint64_t *)b, VFM_FILL_MAGIC);
 }
 
 TEST(device_dma_faults_unmapped_and_readonly)
@@ -969,7 +969,7 @@ TEST(device_dma_faults_unmapped_and_readonly)
 	set_bme(t.dev, true);
 	EXPECT_EQ(fill(t.dev, IOVA_BASE, 1), 0);          /* read-only */
 	EXPECT_EQ(fill(t.dev, IOVA_BASE + MB, 2), 0);     /* unmapped */
-	EXPECT_EQ(reg_rd(t.dev, REG_PAGES_FAULTED), 3);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_PAGES_FAULTED), 3);
 	EXPECT_EQ(*(uint64_t *)b, 0);
 }
 
@@ -996,7 +996,7 @@ TEST(fault_stale_mapping_type1_keeps_page)
 	EXPECT_EQ(t1_map(&t, STALE_IOVA + 4096, b + 4096, 4096, RW), 0);
 	set_bme(t.dev, true);
 	EXPECT_EQ(fill(t.dev, STALE_IOVA, 1), 1);
-	EXPECT_EQ(*(uint64_t *)b, FILL_MAGIC);
+	EXPECT_EQ(*(uint64_t *)b, VFM_FILL_MAGIC);
 }
 
 TEST(fault_stale_mapping_iommufd_keeps_page)
@@ -1024,12 +1024,12 @@ TEST(device_reset_clears_bus_master)
 
 	ASSERT_EQ(t1_open(&t, true), 0);
 	set_bme(t.dev, true);
-	reg_wr(t.dev, REG_MARKER, 42);
-	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 42);
+	reg_wr(t.dev, VFM_REG_MARKER, 42);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_MARKER), 42);
 	ASSERT_EQ(ioctl(t.dev, VFIO_DEVICE_RESET), 0);
 	ASSERT_EQ(pread(t.dev, &cmd, 2, (off_t)(CFG_OFF + 4)), 2);
 	EXPECT_EQ(cmd & 4, 0);
-	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 0);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_MARKER), 0);
 }
 
 TEST(device_hot_reset_info_enospc_then_fill)
@@ -1188,19 +1188,19 @@ TEST(mig_resume_roundtrip)
 	int fd;
 
 	ASSERT_EQ(t1_open(&t, true), 0);
-	reg_wr(t.dev, REG_MARKER, 0x1234);
-	reg_wr(t.dev, REG_FILL_SEED, 99);
+	reg_wr(t.dev, VFM_REG_MARKER, 0x1234);
+	reg_wr(t.dev, VFM_REG_FILL_SEED, 99);
 	n = save_stream(t.dev, buf, sizeof(buf));
 	ASSERT_GT(n, 0);
 	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_STOP, NULL), 0);
 	ASSERT_EQ(ioctl(t.dev, VFIO_DEVICE_RESET), 0);
-	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 0);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_MARKER), 0);
 	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_RESUMING, &fd), 0);
 	ASSERT_EQ(write(fd, buf, n / 2), (ssize_t)(n / 2));
 	ASSERT_EQ(write(fd, buf + n / 2, n - n / 2), (ssize_t)(n - n / 2));
 	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
-	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 0x1234);
-	EXPECT_EQ(reg_rd(t.dev, REG_FILL_SEED), 99);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_MARKER), 0x1234);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_FILL_SEED), 99);
 }
 
 /*
@@ -1216,7 +1216,7 @@ TEST(mig_resume_state_survives_data_fd_close)
 	int fd;
 
 	ASSERT_EQ(t1_open(&t, true), 0);
-	reg_wr(t.dev, REG_MARKER, 0x4321);
+	reg_wr(t.dev, VFM_REG_MARKER, 0x4321);
 	n = save_stream(t.dev, buf, sizeof(buf));
 	ASSERT_GT(n, 0);
 	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_STOP, NULL), 0);
@@ -1224,9 +1224,9 @@ TEST(mig_resume_state_survives_data_fd_close)
 	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_RESUMING, &fd), 0);
 	ASSERT_EQ(write(fd, buf, n), (ssize_t)n);
 	ASSERT_EQ(close(fd), 0);
-	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 0);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_MARKER), 0);
 	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_RUNNING, NULL), 0);
-	EXPECT_EQ(reg_rd(t.dev, REG_MARKER), 0x4321);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_MARKER), 0x4321);
 }
 
 TEST(mig_resume_corrupt_stream_refused)
