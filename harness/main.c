@@ -20,6 +20,21 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The axis options, from the one table of axes. */
+static void axes_usage(FILE *out)
+{
+	int a, v;
+
+	fprintf(out, "\nselect cases by axis (--AXIS=VALUE, values may be globs; a case without\n"
+		     "that axis is not selected):\n");
+	for (a = 0; a < MX_NAXES; a++) {
+		fprintf(out, "  --%s=", mx_axes[a].name);
+		for (v = 0; v < mx_value_count(a); v++)
+			fprintf(out, "%s%s", v ? "|" : "", mx_value_name(a, v));
+		fprintf(out, "\n      %s\n", mx_axes[a].summary);
+	}
+}
+
 static void usage(FILE *out)
 {
 	fprintf(
@@ -42,18 +57,13 @@ static void usage(FILE *out)
 	    "  --timeout SEC       per-case timeout, overriding each test's own\n"
 	    "  -j, --jobs N        run up to N cases at once (default 1); output keeps its order\n"
 	    "  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
-	    "  --backend=V --tracker=V --enable-migration=V --viommu=V --migration=V\n"
-	    "  --devices=V         select matrix cells by axis (values may be globs):\n"
-	    "                      backend type1|iommufd|iommufd-fd; tracker device-log|\n"
-	    "                      iommufd-hwpt|type1-perpetual|none; enable-migration auto|on;\n"
-	    "                      viommu none|legacy|scalable; migration precopy|multifd|\n"
-	    "                      postcopy; devices 1|2-p2p|2-nop2p\n"
 	    "  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
 	    "  --json              (list, probe) machine-readable output\n"
 	    "  --repeat N          (bench) runs of the selected cases (default 3)\n"
 	    "  --oracle-mib M      (bench) memory for the oracle throughput (default 1024)\n"
 	    "  -h, --help          this text\n",
 	    MIGCHECK_DEFAULT_QEMU, MIGCHECK_GUEST_DIR, MIGCHECK_REPORTS_DIR);
+	axes_usage(out);
 }
 
 static int cmd_list(const struct mc_selection *sel, bool json)
@@ -70,7 +80,7 @@ static int cmd_list(const struct mc_selection *sel, bool json)
 		mc_test_name(t, name, sizeof(name));
 		if (json)
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-							     "name", name, "suite", t->suite,
+							     "name", name, "suite", t->fixture,
 							     "fixture", t->fixture, "variant",
 							     t->variant, "test", t->test, "summary",
 							     t->summary ? t->summary : ""));
@@ -130,7 +140,7 @@ int main(int argc, char **argv)
 		OPT_ORACLE_MIB,
 		OPT_AXIS = 512
 	};
-	static const struct option opts[] = {
+	static const struct option fixed_opts[] = {
 	    {"qemu", required_argument, NULL, OPT_QEMU},
 	    {"guest-dir", required_argument, NULL, OPT_GUEST},
 	    {"reports", required_argument, NULL, OPT_REPORTS},
@@ -147,14 +157,9 @@ int main(int argc, char **argv)
 	    {"repeat", required_argument, NULL, OPT_REPEAT},
 	    {"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
 	    {"help", no_argument, NULL, 'h'},
-	    {"backend", required_argument, NULL, OPT_AXIS + MX_BACKEND},
-	    {"tracker", required_argument, NULL, OPT_AXIS + MX_TRACKER},
-	    {"enable-migration", required_argument, NULL, OPT_AXIS + MX_EM},
-	    {"viommu", required_argument, NULL, OPT_AXIS + MX_VIOMMU},
-	    {"migration", required_argument, NULL, OPT_AXIS + MX_MIGRATION},
-	    {"devices", required_argument, NULL, OPT_AXIS + MX_DEVICES},
-	    {NULL, 0, NULL, 0},
 	};
+	/* The fixed options, then one per axis of the table. */
+	struct option opts[sizeof(fixed_opts) / sizeof(fixed_opts[0]) + MX_NAXES + 1];
 	struct mc_config cfg = {
 	    .qemu = getenv("MIGCHECK_QEMU") ?: MIGCHECK_DEFAULT_QEMU,
 	    .guest_dir = MIGCHECK_GUEST_DIR,
@@ -171,6 +176,11 @@ int main(int argc, char **argv)
 	json_t *invocation;
 	int c, i;
 
+	memcpy(opts, fixed_opts, sizeof(fixed_opts));
+	for (i = 0; i < MX_NAXES; i++)
+		opts[sizeof(fixed_opts) / sizeof(fixed_opts[0]) + i] =
+		    (struct option){mx_axes[i].name, required_argument, NULL, OPT_AXIS + i};
+	opts[sizeof(fixed_opts) / sizeof(fixed_opts[0]) + MX_NAXES] = (struct option){0};
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
@@ -275,17 +285,20 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case OPT_AXIS + MX_BACKEND:
-		case OPT_AXIS + MX_TRACKER:
-		case OPT_AXIS + MX_EM:
-		case OPT_AXIS + MX_VIOMMU:
-		case OPT_AXIS + MX_MIGRATION:
-		case OPT_AXIS + MX_DEVICES: {
+		case ':':
+			fprintf(stderr, "migcheck: option '%s' needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			if (c < OPT_AXIS || c >= OPT_AXIS + MX_NAXES) {
+				fprintf(stderr,
+					"migcheck: unknown option '%s' (see migcheck --help)\n",
+					argv[optind - 1]);
+				return 2;
+			}
 			int a = c - OPT_AXIS, v;
 			bool known = strpbrk(optarg, "*?[") != NULL;
 
-			for (v = 0; v < mx_value_count(a) && !known; v++)
-				known = !strcmp(optarg, mx_value_name(a, v));
+			known = known || mx_value_parse(a, optarg) >= 0;
 			if (!known) {
 				fprintf(stderr,
 					"migcheck: unknown %s '%s' (one of:", mx_axis_name(a),
@@ -299,14 +312,6 @@ int main(int argc, char **argv)
 				filters[nfilters++] =
 				    mc_strdup_printf("%s=%s", mx_axis_name(a), optarg);
 			break;
-		}
-		case ':':
-			fprintf(stderr, "migcheck: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "migcheck: unknown option '%s' (see migcheck --help)\n",
-				argv[optind - 1]);
-			return 2;
 		}
 	}
 	if (!strcmp(cmd, "probe")) {

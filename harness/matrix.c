@@ -1,45 +1,122 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "matrix.h"
+#include "vfiomock-abi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const axis_names[MX_NAXES] = {"backend", "tracker",	 "enable-migration",
-						 "viommu",  "migration", "devices"};
+#define END {NULL, NULL, NULL}
 
-/* Long names (selection, reports) and short tokens (variant names). */
-static const char *const long_names[MX_NAXES][4] = {
-    {"type1", "iommufd", "iommufd-fd"},
-    {"device-log", "iommufd-hwpt", "type1-perpetual", "none"},
-    {"auto", "on"},
-    {"none", "legacy", "scalable"},
-    {"precopy", "multifd", "postcopy"},
-    {"1", "2-p2p", "2-nop2p"},
+static const struct mx_value backends[] = {
+    [MOCK_TYPE1] = {"type1", "type1", "VFIO type1 container and groups"},
+    [MOCK_IOMMUFD] = {"iommufd", "iommufd", "iommufd with the VFIO cdev"},
+    [MOCK_IOMMUFD_FD] = {"iommufd-fd", "iommufdfd", "iommufd, fds passed to QEMU"},
+    END,
 };
-static const char *const tokens[MX_NAXES][4] = {
-    {"type1", "iommufd", "iommufdfd"},
-    {"devlog", "hwpt", "perpetual", "notrack"},
-    {"auto", "on"},
-    {"novi", "vtd", "vtdsm"},
-    {"precopy", "multifd", "postcopy"},
-    {"1dev", "2p2p", "2nop2p"},
+static const struct mx_value trackers[] = {
+    [MX_DEVICE_LOG] = {"device-log", "devlog", "the device's DMA logging"},
+    [MX_IOMMUFD_HWPT] = {"iommufd-hwpt", "hwpt", "IOMMU dirty tracking on an iommufd HWPT"},
+    [MX_TYPE1_PERPETUAL] = {"type1-perpetual", "perpetual",
+			    "type1 DIRTY_PAGES: every mapped page, every time"},
+    [MX_NO_TRACKER] = {"none", "notrack", "nothing can track"},
+    END,
 };
-static const int counts[MX_NAXES] = {3, 4, 2, 3, 3, 3};
+static const struct mx_value ems[] = {
+    [MX_EM_AUTO] = {"auto", "auto", "QEMU decides"},
+    [MX_EM_ON] = {"on", "on", "migration forced on"},
+    END,
+};
+static const struct mx_value viommus[] = {
+    [MX_VI_NONE] = {"none", "novi", "no vIOMMU"},
+    [MX_VI_LEGACY] = {"legacy", "vtd", "intel-iommu, legacy mode, caching mode"},
+    [MX_VI_SCALABLE] = {"scalable", "vtdsm", "intel-iommu, scalable mode, caching mode"},
+    END,
+};
+static const struct mx_value migrations[] = {
+    [MX_PRECOPY] = {"precopy", "precopy", "pre-copy, device state on the main channel"},
+    [MX_MULTIFD] = {"multifd", "multifd", "device state over multifd channels"},
+    [MX_POSTCOPY] = {"postcopy", "postcopy", "post-copy (QEMU refuses it with VFIO)"},
+    END,
+};
+static const struct mx_value devices[] = {
+    [MX_ONE_DEV] = {"1", "1dev", "one device"},
+    [MX_TWO_P2P] = {"2-p2p", "2p2p", "two devices with P2P states"},
+    [MX_TWO_NO_P2P] = {"2-nop2p", "2nop2p", "two devices without P2P"},
+    END,
+};
+static const struct mx_value guests[] = {
+    [MX_GUEST_LINUX] = {"linux", "linux", "a Linux guest with the agent"},
+    [MX_GUEST_BARE] = {"bare", "bare", "no OS: the harness programs the vIOMMU over qtest"},
+    END,
+};
+static const struct mx_value guest_iommus[] = {
+    [MX_GI_PT] = {"pt", "pt", "iommu=pt: identity default domain"},
+    [MX_GI_NOPT] = {"nopt", "nopt", "iommu=nopt: DMA default domain"},
+    END,
+};
+static const struct mx_value invalidations[] = {
+    [MX_INV_STRICT] = {"strict", "strict", "iommu.strict=1"},
+    [MX_INV_LAZY] = {"lazy", "lazy", "iommu.strict=0 (flush queue where allowed)"},
+    END,
+};
+
+const struct mx_axis_def mx_axes[MX_NAXES] = {
+    [MX_BACKEND] = {"backend", "VFIO backend", backends, true, MX_ROLE_ROW},
+    [MX_TRACKER] = {"tracker", "what the device and IOMMU can track", trackers, true,
+		    MX_ROLE_ROW},
+    [MX_EM] = {"enable-migration", "vfio-pci enable-migration", ems, true, MX_ROLE_NONE},
+    [MX_VIOMMU] = {"viommu", "the guest's IOMMU", viommus, true, MX_ROLE_COLUMN},
+    [MX_MIGRATION] = {"migration", "migration mode", migrations, true, MX_ROLE_COLUMN},
+    [MX_DEVICES] = {"devices", "mock devices", devices, true, MX_ROLE_NONE},
+    [MX_GUEST] = {"guest", "what runs in the guest", guests, false, MX_ROLE_NONE},
+    [MX_GUEST_IOMMU] = {"guest-iommu", "the Linux guest's IOMMU mode", guest_iommus, false,
+			MX_ROLE_NONE},
+    [MX_INVALIDATION] = {"invalidation", "the Linux guest's IOTLB invalidation",
+			 invalidations, false, MX_ROLE_NONE},
+};
+
+/* What each tracker value asks of the mock, indexed like trackers[]. */
+static const struct mx_tracker_info tracker_info[] = {
+    [MX_DEVICE_LOG] = {VFM_PERS_FULL, false, false, true, VFM_TRACKER_DEVICE, NULL,
+		       1u << MOCK_TYPE1 | 1u << MOCK_IOMMUFD | 1u << MOCK_IOMMUFD_FD},
+    [MX_IOMMUFD_HWPT] = {VFM_PERS_NO_TRACKER, true, false, true, VFM_TRACKER_IOMMU,
+			 "IOMMU_HWPT_GET_DIRTY_BITMAP", 1u << MOCK_IOMMUFD | 1u << MOCK_IOMMUFD_FD},
+    [MX_TYPE1_PERPETUAL] = {VFM_PERS_NO_TRACKER, false, true, false, VFM_TRACKER_TYPE1,
+			    "VFIO_IOMMU_DIRTY_PAGES", 1u << MOCK_TYPE1},
+    [MX_NO_TRACKER] = {VFM_PERS_NO_TRACKER, false, true, false, VFM_TRACKER_ANY, NULL,
+		       1u << MOCK_IOMMUFD | 1u << MOCK_IOMMUFD_FD},
+};
+
+const struct mx_tracker_info *mx_tracker_info(int tracker)
+{
+	return tracker >= 0 && tracker < (int)(sizeof(tracker_info) / sizeof(tracker_info[0]))
+		   ? &tracker_info[tracker]
+		   : NULL;
+}
 
 const char *mx_axis_name(enum mx_axis a)
 {
-	return a < MX_NAXES ? axis_names[a] : "?";
+	return a < MX_NAXES ? mx_axes[a].name : "?";
 }
 
 int mx_value_count(enum mx_axis a)
 {
-	return a < MX_NAXES ? counts[a] : 0;
+	int n = 0;
+
+	while (a < MX_NAXES && mx_axes[a].values[n].name)
+		n++;
+	return n;
 }
 
 const char *mx_value_name(enum mx_axis a, int v)
 {
-	return a < MX_NAXES && v >= 0 && v < counts[a] ? long_names[a][v] : "?";
+	return v >= 0 && v < mx_value_count(a) ? mx_axes[a].values[v].name : "?";
+}
+
+const char *mx_value_token(enum mx_axis a, int v)
+{
+	return v >= 0 && v < mx_value_count(a) ? mx_axes[a].values[v].token : "?";
 }
 
 int mx_axis_parse(const char *name)
@@ -47,41 +124,60 @@ int mx_axis_parse(const char *name)
 	int a;
 
 	for (a = 0; a < MX_NAXES; a++)
-		if (!strcmp(name, axis_names[a]))
+		if (!strcmp(name, mx_axes[a].name))
 			return a;
 	return -1;
 }
 
+int mx_value_parse(enum mx_axis a, const char *name)
+{
+	int v, n = mx_value_count(a);
+
+	for (v = 0; v < n; v++)
+		if (!strcmp(name, mx_axes[a].values[v].name))
+			return v;
+	return -1;
+}
+
+void mx_cell_clear(struct mx_cell *c)
+{
+	int a;
+
+	memset(c, 0, sizeof(*c));
+	for (a = 0; a < MX_NAXES; a++)
+		c->v[a] = -1;
+}
+
 bool mx_cell_valid(const struct mx_cell *c)
 {
-	bool type1 = c->v[MX_BACKEND] == MOCK_TYPE1;
+	const struct mx_tracker_info *t = mx_tracker_info(c->v[MX_TRACKER]);
 
-	switch (c->v[MX_TRACKER]) {
-	case MX_IOMMUFD_HWPT:
-		return !type1; /* HWPT dirty tracking is an iommufd object */
-	case MX_TYPE1_PERPETUAL:
-		return type1; /* the type1 container's DIRTY_PAGES */
-	case MX_NO_TRACKER:
-		return !type1; /* a type1 container always offers DIRTY_PAGES */
-	default:
-		return true;
-	}
+	/* A tracker exists only on the backends that provide it. */
+	return !t || c->v[MX_BACKEND] < 0 || (t->backends & 1u << c->v[MX_BACKEND]);
 }
 
 void mx_cell_name(struct mx_cell *c)
 {
-	int a;
+	size_t len = 0;
+	int a, n = 0;
 
-	snprintf(c->variant, sizeof(c->variant), "%s_%s_%s_%s_%s_%s",
-		 tokens[MX_BACKEND][c->v[MX_BACKEND]], tokens[MX_TRACKER][c->v[MX_TRACKER]],
-		 tokens[MX_EM][c->v[MX_EM]], tokens[MX_VIOMMU][c->v[MX_VIOMMU]],
-		 tokens[MX_MIGRATION][c->v[MX_MIGRATION]], tokens[MX_DEVICES][c->v[MX_DEVICES]]);
+	c->variant[0] = '\0';
 	for (a = 0; a < MX_NAXES; a++) {
-		snprintf(c->axes_buf[a], sizeof(c->axes_buf[a]), "%s=%s", axis_names[a],
-			 long_names[a][c->v[a]]);
-		c->axes[a] = c->axes_buf[a];
+		if (!mx_axes[a].cell || c->v[a] < 0)
+			continue;
+		len += snprintf(c->variant + len, sizeof(c->variant) - len, "%s%s", len ? "_" : "",
+				mx_value_token(a, c->v[a]));
+		if (len >= sizeof(c->variant))
+			abort(); /* the table's tokens are short: a new one is too long */
 	}
-	c->axes[MX_NAXES] = NULL;
+	for (a = 0; a < MX_NAXES; a++) {
+		if (c->v[a] < 0)
+			continue;
+		snprintf(c->axes_buf[a], sizeof(c->axes_buf[a]), "%s=%s", mx_axes[a].name,
+			 mx_value_name(a, c->v[a]));
+		c->axes[n++] = c->axes_buf[a];
+	}
+	c->axes[n] = NULL;
 }
 
 size_t mx_enumerate(struct mx_cell **out)
@@ -91,7 +187,8 @@ size_t mx_enumerate(struct mx_cell **out)
 	int a;
 
 	for (a = 0; a < MX_NAXES; a++)
-		total *= counts[a];
+		if (mx_axes[a].cell)
+			total *= mx_value_count(a);
 	cells = calloc(total, sizeof(*cells));
 	if (!cells)
 		abort();
@@ -99,10 +196,13 @@ size_t mx_enumerate(struct mx_cell **out)
 		struct mx_cell *c = &cells[n];
 		size_t rest = i;
 
+		mx_cell_clear(c);
 		/* The last axis varies fastest: related cells stay together. */
 		for (a = MX_NAXES - 1; a >= 0; a--) {
-			c->v[a] = rest % counts[a];
-			rest /= counts[a];
+			if (!mx_axes[a].cell)
+				continue;
+			c->v[a] = rest % mx_value_count(a);
+			rest /= mx_value_count(a);
 		}
 		if (!mx_cell_valid(c))
 			continue;
@@ -115,34 +215,23 @@ size_t mx_enumerate(struct mx_cell **out)
 
 void mx_cell_mock_spec(const struct mx_cell *c, struct mock_spec *s)
 {
+	const struct mx_tracker_info *t = mx_tracker_info(c->v[MX_TRACKER]);
+	bool p2p = c->v[MX_DEVICES] != MX_TWO_NO_P2P;
 	int k;
 
 	memset(s, 0, sizeof(*s));
 	s->backend = c->v[MX_BACKEND];
-	s->ndev = c->v[MX_DEVICES] == MX_ONE_DEV ? 1 : 2;
-	s->iommu_dirty = c->v[MX_TRACKER] == MX_IOMMUFD_HWPT;
+	s->ndev = c->v[MX_DEVICES] == MX_ONE_DEV || c->v[MX_DEVICES] < 0 ? 1 : 2;
+	s->iommu_dirty = t && t->iommu_dirty;
 	s->enable_migration = c->v[MX_EM] == MX_EM_ON ? "on" : NULL;
 	s->device_props = mx_cell_device_props(c);
 	for (k = 0; k < s->ndev; k++) {
-		s->dev[k].no_dma_logging = c->v[MX_TRACKER] != MX_DEVICE_LOG;
-		s->dev[k].no_p2p = c->v[MX_DEVICES] == MX_TWO_NO_P2P;
-	}
-}
+		const char *pers = t ? t->personality : VFM_PERS_FULL;
 
-const char *const *mx_cell_pre_args(const struct mx_cell *c)
-{
-	static const char *const legacy[] = {"-device", "intel-iommu,caching-mode=on", NULL};
-	static const char *const scalable[] = {
-	    "-device", "intel-iommu,caching-mode=on,x-scalable-mode=on", NULL};
-	static const char *const none[] = {NULL};
-
-	switch (c->v[MX_VIOMMU]) {
-	case MX_VI_LEGACY:
-		return legacy;
-	case MX_VI_SCALABLE:
-		return scalable;
-	default:
-		return none;
+		if (!p2p)
+			pers = !strcmp(pers, VFM_PERS_FULL) ? VFM_PERS_NO_P2P
+							    : VFM_PERS_NO_TRACKER_NO_P2P;
+		s->dev[k].personality = pers;
 	}
 }
 
@@ -158,6 +247,8 @@ json_t *mx_cell_json(const struct mx_cell *c)
 	int a;
 
 	for (a = 0; a < MX_NAXES; a++)
-		json_object_set_new(o, axis_names[a], json_string(long_names[a][c->v[a]]));
+		if (c->v[a] >= 0)
+			json_object_set_new(o, mx_axes[a].name,
+					    json_string(mx_value_name(a, c->v[a])));
 	return o;
 }

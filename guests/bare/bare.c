@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bare.h"
+#include "matrix.h"
+#include "viommu.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -20,7 +22,7 @@ void bare_vtd_layout(struct vtd_layout *l)
 int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 {
 	char *chardev = NULL, *log;
-	const char *iommu;
+	const char *const *iommu;
 	const char **args;
 	size_t n = 0, extra = 0;
 	struct vm_spec spec = {
@@ -46,8 +48,7 @@ int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 	args = calloc(extra + 12, sizeof(*args));
 	if (!args)
 		abort();
-	iommu = o->scalable ? "intel-iommu,caching-mode=on,x-scalable-mode=on"
-			    : "intel-iommu,caching-mode=on";
+	iommu = viommu_qemu_args(o->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY, false);
 	args[n++] = "-chardev";
 	args[n++] = chardev;
 	args[n++] = "-qtest";
@@ -58,11 +59,11 @@ int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 	args[n++] = log;
 	args[n++] = "-S";
 	/* The IOMMU must exist before the device that sits behind it. */
-	args[n++] = "-device";
-	args[n++] = iommu;
+	for (; *iommu; iommu++)
+		args[n++] = *iommu;
 	memcpy(args + n, o->extra_args, extra * sizeof(*args));
 	spec.extra_args = args;
-	g->vm = vm_start(&spec, VM_SRC, o->workdir, err);
+	g->vm = vm_start(&spec, VM_SRC, o->workdir, NULL, err);
 	if (!g->vm)
 		goto out;
 	if (qtest_accept(g->qt, 10000, err) < 0)

@@ -116,6 +116,7 @@ static inline void ktest_fail(struct ktest *t, bool fatal, const char *file, int
 #define ASSERT_NULL(p) KT_CHECK(true, (p) == NULL, "expected NULL: %s", #p)
 #define EXPECT_NULL(p) KT_CHECK(false, (p) == NULL, "expected NULL: %s", #p)
 #define ASSERT_NONNULL(p) KT_CHECK(true, (p) != NULL, "expected non-NULL: %s", #p)
+#define EXPECT_NONNULL(p) KT_CHECK(false, (p) != NULL, "expected non-NULL: %s", #p)
 /* Skip the rest of this test with a reason (exit code 4, as kselftest). */
 #define SKIP(...)                                                                                  \
 	do {                                                                                       \
