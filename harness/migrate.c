@@ -96,12 +96,30 @@ static json_t *channels(const char *name)
 			 "transport", "socket", "type", "unix", "path", name, "abstract", 1);
 }
 
-static void set_status(struct mig_result *r, const char *status, const char *error)
+const char *mig_outcome_name(enum mig_outcome o)
 {
-	free(r->status);
-	r->status = strdup(status);
-	if (error && !r->error)
-		r->error = strdup(error);
+	static const char *const names[] = {
+	    [MIG_COMPLETED] = "completed", [MIG_REFUSED] = "refused",
+	    [MIG_FAILED] = "failed",	   [MIG_CANCELLED] = "cancelled",
+	    [MIG_TIMEOUT] = "timeout",	   [MIG_DIED] = "died",
+	    [MIG_LOST] = "lost",
+	};
+
+	return o >= 0 && o < (int)(sizeof(names) / sizeof(names[0])) ? names[o] : "?";
+}
+
+/* The first end wins: later symptoms do not overwrite the outcome. */
+static void end_with(struct mig_result *r, enum mig_outcome o, enum vm_role side,
+		     const char *status, char *error)
+{
+	if (r->status) {
+		free(error);
+		return;
+	}
+	r->outcome = o;
+	r->side = side;
+	r->status = strdup(status ? status : mig_outcome_name(o));
+	r->error = error;
 }
 
 static const char *event_status(const struct qmp_event *e)
@@ -109,14 +127,157 @@ static const char *event_status(const struct qmp_event *e)
 	return json_string_value(json_object_get(e->data, "status")) ?: "";
 }
 
-static void fetch_error_desc(struct vm *vm, struct mig_result *r)
+static char *error_desc(struct vm *vm, struct mig_result *r)
 {
 	json_t *q = qmp_call(vm->qmp, "query-migrate", NULL, QMP_TIMEOUT_MS, NULL);
 	const char *desc = json_string_value(json_object_get(q, "error-desc"));
+	char *s = mc_strdup_printf("%s reported the migration failed%s%s", vm->name,
+				   desc ? ": " : "", desc ? desc : "");
 
-	if (desc && !r->error)
-		r->error = mc_strdup_printf("%s: %s", vm->name, desc);
+	if (desc && !r->desc)
+		r->desc = strdup(desc);
 	json_decref(q);
+	return s;
+}
+
+/*
+ * A failure or a broken channel is often the echo of a QEMU crashing: give
+ * a dying process a moment to be reaped and name it first.  Only a death by
+ * a signal is a root cause here; a QEMU that exits with a status after a
+ * failed migration (the destination does, by design) is its consequence.
+ */
+static bool crashed_within(struct vm *src, struct vm *dst, struct mig_result *r, int rounds)
+{
+	struct vm *vms[2] = {src, dst};
+	int i, round;
+
+	for (round = 0; round <= rounds; round++) {
+		for (i = 0; i < 2; i++) {
+			char *why = NULL;
+
+			if (vm_dead(vms[i], &why) && mc_proc_signaled(&vms[i]->proc)) {
+				end_with(r, MIG_DIED, vms[i]->role, NULL, why);
+				return true;
+			}
+			free(why);
+		}
+		if (round < rounds)
+			usleep(100000);
+	}
+	return false;
+}
+
+static bool end_if_dead(struct vm *src, struct vm *dst, struct mig_result *r)
+{
+	return crashed_within(src, dst, r, 10);
+}
+
+/*
+ * A QEMU that exited with a status: if the other side reports a failure
+ * within a few seconds, that is the outcome (with this exit as context);
+ * otherwise the exit is.  Returns true when the migration has ended.
+ */
+static bool exited(struct mig_run *run, struct vm *vm, uint64_t *grace_end)
+{
+	char *why = NULL;
+
+	if (!vm_dead(vm, &why))
+		return false;
+	if (!*grace_end) {
+		*grace_end = mc_now_ns() + 3000000000ull;
+		free(why);
+		return false;
+	}
+	if (mc_now_ns() < *grace_end) {
+		free(why);
+		return false;
+	}
+	end_with(run->r, MIG_DIED, vm->role, NULL, why);
+	return true;
+}
+
+static void cancel(struct vm *src)
+{
+	qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL);
+}
+
+/* Calls the plan's hook; a hook that refuses cancels the migration. */
+static bool call_hook(struct mig_run *run, enum mig_point at, int n)
+{
+	char *why = NULL;
+
+	if (!run->plan->hook || run->plan->hook(run, at, n, run->plan->opaque, &why) == 0)
+		return true;
+	cancel(run->src);
+	end_with(run->r, MIG_CANCELLED, VM_SRC, NULL, why ? why : strdup("a hook cancelled it"));
+	return false;
+}
+
+static void source_events(struct mig_run *run, bool *done)
+{
+	struct mig_result *r = run->r;
+	struct qmp_event *e;
+
+	while (!r->status && (e = qmp_next_event(run->src->qmp))) {
+		const char *st = event_status(e);
+
+		if (!strcmp(e->name, "STOP") && !r->t_src_stop) {
+			r->t_src_stop = e->ts;
+		} else if (!strcmp(e->name, "MIGRATION_PASS")) {
+			int pass = json_integer_value(json_object_get(e->data, "pass"));
+
+			if (pass > r->passes) {
+				bool first = r->passes == 0;
+
+				r->passes = pass;
+				if (first && !call_hook(run, MIG_AT_SETUP, pass))
+					break;
+				if (!call_hook(run, MIG_AT_SYNC, pass))
+					break;
+			}
+		} else if (!strcmp(e->name, "MIGRATION")) {
+			if (!strcmp(st, "completed")) {
+				*done = true;
+				r->t_src_complete = e->ts;
+			} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
+				if (!end_if_dead(run->src, run->dst, r))
+					end_with(r, !strcmp(st, "failed") ? MIG_FAILED
+									  : MIG_CANCELLED,
+						 VM_SRC, st, error_desc(run->src, r));
+			} else if (!strcmp(st, "pre-switchover")) {
+				char *why = NULL;
+
+				if (!call_hook(run, MIG_AT_PRE_SWITCHOVER, r->passes))
+					break;
+				if (qmp_call_void(run->src->qmp, "migrate-continue",
+						  json_pack("{s:s}", "state", "pre-switchover"),
+						  QMP_TIMEOUT_MS, &why) < 0 &&
+				    !end_if_dead(run->src, run->dst, r))
+					end_with(r, MIG_LOST, VM_SRC, NULL, why), why = NULL;
+				free(why);
+			}
+		}
+	}
+}
+
+static void destination_events(struct mig_run *run, bool *done)
+{
+	struct mig_result *r = run->r;
+	struct qmp_event *e;
+
+	while (!r->status && (e = qmp_next_event(run->dst->qmp))) {
+		const char *st = event_status(e);
+
+		if (strcmp(e->name, "MIGRATION"))
+			continue;
+		if (!strcmp(st, "completed")) {
+			*done = true;
+			r->t_dst_complete = e->ts;
+			r->host_dst_complete = mc_now_s();
+		} else if (!strcmp(st, "failed") && !end_if_dead(run->src, run->dst, r)) {
+			end_with(r, MIG_FAILED, VM_DST, st, error_desc(run->dst, r));
+		}
+	}
 }
 
 int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct mig_result *r,
@@ -126,8 +287,8 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	struct mig_run run = {src, dst, plan, r};
 	const char *src_caps[8], *dst_caps[8];
 	int nsrc = 0, ndst = 0, timeout_ms = plan->timeout_ms ? plan->timeout_ms : 120000;
-	bool setup_done = false, iter_done = false, src_done = false, dst_done = false;
-	uint64_t deadline;
+	bool src_done = false, dst_done = false;
+	uint64_t deadline, grace_end = 0;
 	json_t *caps, *params;
 	char *chan = NULL, *why = NULL;
 	int ret = -1;
@@ -167,122 +328,69 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	/* An abstract socket: nothing on disk to leave behind. */
 	chan = mc_strdup_printf("migcheck-%d-%u-%lx", (int)getpid(), counter++,
 				(unsigned long)mc_now_ns());
-	if (qmp_call_void(dst->qmp, "migrate-incoming", json_pack("{s:o}", "channels",
-								   channels(chan)),
-			  QMP_TIMEOUT_MS, err) < 0)
+	if (qmp_call_void(dst->qmp, "migrate-incoming",
+			  json_pack("{s:o}", "channels", channels(chan)), QMP_TIMEOUT_MS,
+			  err) < 0)
 		goto out;
 	r->t_start = mc_wall_s();
 	if (qmp_call_void(src->qmp, "migrate", json_pack("{s:o}", "channels", channels(chan)),
-			  QMP_TIMEOUT_MS, err) < 0)
+			  QMP_TIMEOUT_MS, &why) < 0) {
+		/* QEMU's refusal (a blocker, postcopy with VFIO...) is an outcome. */
+		if (qmp_error_desc(src->qmp)) {
+			r->desc = strdup(qmp_error_desc(src->qmp));
+			end_with(r, MIG_REFUSED, VM_SRC, NULL, why), why = NULL;
+		} else if (!end_if_dead(src, dst, r)) {
+			end_with(r, MIG_LOST, VM_SRC, NULL, why), why = NULL;
+		}
+		ret = 0;
 		goto out;
+	}
 
 	deadline = mc_now_ns() + (uint64_t)timeout_ms * 1000000;
-	while (!(src_done && dst_done)) {
-		struct qmp_event *e;
-
+	while (!(src_done && dst_done) && !r->status) {
 		if (mc_now_ns() >= deadline) {
 			json_t *q = qmp_call(src->qmp, "query-migrate", NULL, QMP_TIMEOUT_MS, NULL);
-			char *msg = mc_strdup_printf(
-				"migration did not complete within %d s (source status %s, "
-				"%d dirty syncs)",
-				timeout_ms / 1000,
-				json_string_value(json_object_get(q, "status")) ?: "unknown",
-				r->passes);
 
+			end_with(r, MIG_TIMEOUT, VM_SRC, NULL,
+				 mc_strdup_printf("migration did not complete within %d s (source "
+						  "status %s, %d dirty syncs%s)",
+						  timeout_ms / 1000,
+						  json_string_value(json_object_get(q, "status"))
+						      ?: "unknown",
+						  r->passes,
+						  src_done ? "; the destination never completed"
+							   : ""));
 			json_decref(q);
-			qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL);
-			set_status(r, "timeout", msg);
-			free(msg);
+			cancel(src);
 			break;
 		}
-		if (vm_dead(src, &why) || vm_dead(dst, &why)) {
-			set_status(r, "error", why);
+		if (crashed_within(src, dst, r, 0))
 			break;
-		}
 		if (mig_pump_all(src, dst, 50, &why) < 0) {
 			/* A closed QMP socket usually means QEMU died: say how. */
-			usleep(200000);
-			char *dead = NULL;
-
-			if (vm_dead(src, &dead) || vm_dead(dst, &dead))
-				set_status(r, "error", dead);
-			else
-				set_status(r, "error", why);
-			free(dead);
-			break;
-		}
-		while ((e = qmp_next_event(src->qmp))) {
-			const char *st = event_status(e);
-
-			if (!strcmp(e->name, "STOP") && !r->t_src_stop) {
-				r->t_src_stop = e->ts;
-			} else if (!strcmp(e->name, "MIGRATION_PASS")) {
-				r->passes = json_integer_value(json_object_get(e->data, "pass"));
-			} else if (!strcmp(e->name, "MIGRATION")) {
-				if (!strcmp(st, "completed")) {
-					src_done = true;
-					r->t_src_complete = e->ts;
-				} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
-					fetch_error_desc(src, r);
-					set_status(r, st, "source reported the migration failed");
-				} else if (!strcmp(st, "pre-switchover")) {
-					if (plan->on_pre_switchover &&
-					    plan->on_pre_switchover(&run, plan->opaque, &why) < 0) {
-						qmp_call_void(src->qmp, "migrate_cancel", NULL,
-							      QMP_TIMEOUT_MS, NULL);
-						set_status(r, "cancelled", why);
-						continue;
-					}
-					if (qmp_call_void(src->qmp, "migrate-continue",
-							  json_pack("{s:s}", "state",
-								    "pre-switchover"),
-							  QMP_TIMEOUT_MS, &why) < 0)
-						set_status(r, "error", why);
+			if (!end_if_dead(src, dst, r) && !exited(&run, src, &grace_end) &&
+			    !exited(&run, dst, &grace_end)) {
+				/* The other side may still tell why: give it the grace too. */
+				if (!grace_end)
+					grace_end = mc_now_ns() + 3000000000ull;
+				if (mc_now_ns() >= grace_end) {
+					end_with(r, MIG_LOST,
+						 qmp_closed(src->qmp) ? VM_SRC : VM_DST, NULL, why);
+					why = NULL;
+					break;
 				}
+				free(why);
+				why = NULL;
+				usleep(50000);
 			}
 		}
-		if (r->status)
+		source_events(&run, &src_done);
+		destination_events(&run, &dst_done);
+		if (!r->status && (exited(&run, src, &grace_end) || exited(&run, dst, &grace_end)))
 			break;
-		while ((e = qmp_next_event(dst->qmp))) {
-			const char *st = event_status(e);
-
-			if (strcmp(e->name, "MIGRATION"))
-				continue;
-			if (!strcmp(st, "completed")) {
-				dst_done = true;
-				r->t_dst_complete = e->ts;
-				r->host_dst_complete = mc_now_s();
-			} else if (!strcmp(st, "failed")) {
-				fetch_error_desc(dst, r);
-				set_status(r, "failed", "destination reported the migration failed");
-			}
-		}
-		if (r->status)
-			break;
-		if (!setup_done && r->passes >= 1) {
-			setup_done = true;
-			if (plan->on_setup && plan->on_setup(&run, plan->opaque, &why) < 0) {
-				qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS,
-					      NULL);
-				set_status(r, "cancelled", why);
-				break;
-			}
-		}
-		if (!iter_done && plan->on_iteration && r->passes >= plan->iteration) {
-			iter_done = true;
-			if (plan->on_iteration(&run,
-					       plan->opaque_iteration ? plan->opaque_iteration
-								      : plan->opaque,
-					       &why) < 0) {
-				qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS,
-					      NULL);
-				set_status(r, "cancelled", why);
-				break;
-			}
-		}
 	}
 	if (!r->status)
-		set_status(r, "completed", NULL);
+		end_with(r, MIG_COMPLETED, VM_SRC, NULL, NULL);
 	if (!vm_dead(src, NULL))
 		r->stats = qmp_call(src->qmp, "query-migrate", NULL, QMP_TIMEOUT_MS, NULL);
 	ret = 0;
@@ -296,6 +404,7 @@ void mig_result_clear(struct mig_result *r)
 {
 	free(r->status);
 	free(r->error);
+	free(r->desc);
 	json_decref(r->stats);
 	memset(r, 0, sizeof(*r));
 }

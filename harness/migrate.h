@@ -18,8 +18,16 @@
 
 struct mig_run;
 
+/* The fixed points where a plan's hook runs. */
+enum mig_point {
+	MIG_AT_SETUP,	       /* the migration is active (first dirty sync done) */
+	MIG_AT_SYNC,	       /* after each dirty sync (setup's too); n is the sync count */
+	MIG_AT_PRE_SWITCHOVER, /* VM stopped, before switchover (needs pause_before_switchover) */
+};
+
 /* A hook returns 0 to go on, -1 (with *err) to cancel the migration. */
-typedef int (*mig_hook_fn)(struct mig_run *run, void *opaque, char **err);
+typedef int (*mig_hook_fn)(struct mig_run *run, enum mig_point at, int n, void *opaque,
+			   char **err);
 
 struct mig_plan {
 	bool return_path;		/* when QEMU supports it */
@@ -29,20 +37,28 @@ struct mig_plan {
 	uint64_t max_bandwidth;		/* bytes/s; 0 keeps QEMU's default */
 	uint64_t downtime_limit_ms;	/* 0 keeps QEMU's default */
 	int timeout_ms;			/* whole migration; 0: 120 s */
-	/* hooks (each may be NULL) */
-	mig_hook_fn on_setup;		/* once the migration is active */
-	int iteration;			/* on_iteration fires once dirty-sync-count >= this */
-	mig_hook_fn on_iteration;
-	mig_hook_fn on_pre_switchover;	/* needs pause_before_switchover */
+	mig_hook_fn hook;		/* at every point, or NULL */
 	void *opaque;
-	/* on_iteration gets this opaque instead when set (pair_hold_precopy) */
-	void *opaque_iteration;
-	uint64_t downtime_limit_release_ms;
 };
 
+/* How a migration ended, decided from events and processes, never from message text. */
+enum mig_outcome {
+	MIG_COMPLETED, /* both sides reported completed */
+	MIG_REFUSED,   /* QEMU refused the migrate command itself */
+	MIG_FAILED,    /* `side` reported the migration failed */
+	MIG_CANCELLED, /* cancelled by a hook */
+	MIG_TIMEOUT,   /* no end within the plan's timeout */
+	MIG_DIED,      /* the `side` QEMU process died */
+	MIG_LOST,      /* a QMP channel broke while its QEMU lived */
+};
+const char *mig_outcome_name(enum mig_outcome o);
+
 struct mig_result {
-	char *status;		/* "completed", "failed", "cancelled", "timeout", "error" */
-	char *error;		/* QEMU's error-desc or the harness's reason */
+	enum mig_outcome outcome;
+	enum vm_role side;	/* MIG_FAILED, MIG_DIED, MIG_LOST: which side */
+	char *status;		/* QEMU's final status word, or the outcome's name */
+	char *error;		/* the reason: QEMU's error-desc, the dead QEMU's exit and last words */
+	char *desc;		/* QEMU's own words (error-desc, or the refusal), or NULL */
 	json_t *stats;		/* the source's final query-migrate */
 	int passes;		/* MIGRATION_PASS events seen */
 	double t_start;		/* host wall clock when `migrate` was issued */
@@ -64,7 +80,9 @@ int mig_run_set_limits(struct mig_run *run, uint64_t max_bandwidth, uint64_t dow
 
 /*
  * Runs the migration.  Returns 0 if the harness could drive it (whatever
- * QEMU's outcome, see r->status), -1 on a harness-level failure with *err.
+ * QEMU's outcome, see r->outcome), -1 on a harness-level failure with *err.
+ * When a QEMU dies, the outcome names it (MIG_DIED) even if the other side
+ * reported a failure first: the root cause comes before its symptoms.
  */
 int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct mig_result *r,
 	    char **err);

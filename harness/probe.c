@@ -254,7 +254,7 @@ json_t *probe_kvm(const char *qemu, const char *guest_dir)
 	spec.initrd = g.initrd;
 	spec.append = GUEST_BASE_CMDLINE;
 	spec.agent = true;
-	vm = dir ? vm_start(&spec, VM_SRC, dir, &err) : NULL;
+	vm = dir ? vm_start(&spec, VM_SRC, dir, NULL, &err) : NULL;
 	if (vm && agentlink_wait_ready(vm->agent, 10000, &err)) {
 		json_object_set_new(k, "runs_ordinary_guest", json_true());
 	} else {

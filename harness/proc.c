@@ -153,3 +153,8 @@ char *mc_proc_describe(const struct mc_proc *p)
 					WCOREDUMP(p->status) ? ", core dumped" : "");
 	return mc_strdup_printf("exited with status %d", WEXITSTATUS(p->status));
 }
+
+bool mc_proc_signaled(const struct mc_proc *p)
+{
+	return p->exited && WIFSIGNALED(p->status);
+}

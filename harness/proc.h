@@ -38,6 +38,8 @@ int mc_proc_spawn(struct mc_proc *p, const struct mc_spawn *s, char **err);
 bool mc_proc_wait(struct mc_proc *p, int timeout_ms);
 /* SIGTERM, then SIGKILL after grace_ms; always reaps. */
 void mc_proc_terminate(struct mc_proc *p, int grace_ms);
+/* True once the child has exited and a signal ended it (a crash, not an exit). */
+bool mc_proc_signaled(const struct mc_proc *p);
 /* "exited with status 1" / "killed by signal 6 (Aborted)"; malloc'd. */
 char *mc_proc_describe(const struct mc_proc *p);
 

@@ -28,6 +28,7 @@ struct qmp {
 	/* the reply to the call in flight, once read */
 	unsigned long want_id;
 	json_t *reply;
+	char *error_desc; /* QEMU's words in the last error reply */
 	struct qmp_event *events;
 	size_t nevents, events_cap;
 };
@@ -63,6 +64,7 @@ void qmp_close(struct qmp *q)
 		close(q->fd);
 	if (q->transcript)
 		fclose(q->transcript);
+	free(q->error_desc);
 	for (i = 0; i < q->nevents; i++) {
 		free(q->events[i].name);
 		json_decref(q->events[i].data);
@@ -351,6 +353,8 @@ json_t *qmp_call(struct qmp *q, const char *cmd, json_t *args, int timeout_ms, c
 		mc_set_err(err, "%s: %s: QMP connection closed (QEMU exited?)", q->label, cmd);
 		return NULL;
 	}
+	free(q->error_desc);
+	q->error_desc = NULL;
 	q->want_id = ++q->next_id;
 	req = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)q->want_id);
 	if (args)
@@ -383,6 +387,8 @@ json_t *qmp_call(struct qmp *q, const char *cmd, json_t *args, int timeout_ms, c
 	}
 	e = json_object_get(q->reply, "error");
 	if (e) {
+		q->error_desc =
+		    strdup(json_string_value(json_object_get(e, "desc")) ?: "(no description)");
 		mc_set_err(err, "%s: %s: %s", cmd,
 			   json_string_value(json_object_get(e, "class")) ?: "Error",
 			   json_string_value(json_object_get(e, "desc")) ?: "(no description)");
@@ -490,4 +496,9 @@ bool qmp_closed(const struct qmp *q)
 unsigned qmp_malformed_count(const struct qmp *q)
 {
 	return q->malformed;
+}
+
+const char *qmp_error_desc(const struct qmp *q)
+{
+	return q->error_desc;
 }

@@ -41,6 +41,8 @@ const char *qmp_package(const struct qmp *q);
  * "cmd: Class: description", a timeout, or a closed connection.
  */
 json_t *qmp_call(struct qmp *q, const char *cmd, json_t *args, int timeout_ms, char **err);
+/* QEMU's own description in the last call's error reply, or NULL. */
+const char *qmp_error_desc(const struct qmp *q);
 /* Same, discarding the result; returns 0 or -1. */
 int qmp_call_void(struct qmp *q, const char *cmd, json_t *args, int timeout_ms, char **err);
 

@@ -187,8 +187,10 @@ bool vm_dead(struct vm *vm, char **why)
 	return true;
 }
 
-struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *workdir, char **err)
+struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *workdir,
+		    enum vm_fail *fail, char **err)
 {
+	enum vm_fail why_kind = VM_FAIL_SETUP;
 	struct vm *vm = calloc(1, sizeof(*vm));
 	int qmp_sv[2] = {-1, -1}, ag_sv[2] = {-1, -1};
 	struct vm_fds fds;
@@ -268,14 +270,20 @@ struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *work
 
 		/* Prefer QEMU's own words when it died during start-up. */
 		mc_proc_wait(&vm->proc, 500);
-		if (vm_dead(vm, &why) && err) {
-			free(*err);
-			*err = why;
-		} else {
-			free(why);
+		why_kind = VM_FAIL_NO_GREETING;
+		if (vm_dead(vm, &why)) {
+			why_kind = VM_FAIL_EXITED;
+			if (err) {
+				free(*err);
+				*err = why;
+				why = NULL;
+			}
 		}
+		free(why);
 		goto fail;
 	}
+	if (fail)
+		*fail = VM_FAIL_NONE;
 	free(qmp_log);
 	free(agent_log);
 	free(cmd_path);
@@ -293,6 +301,8 @@ fail:
 	free(agent_log);
 	free(cmd_path);
 	vm_destroy(vm);
+	if (fail)
+		*fail = why_kind;
 	return NULL;
 }
 

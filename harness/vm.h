@@ -69,8 +69,17 @@ void vm_free_argv(char **argv);
 /* Shell-quoted command line, for logs and reports. */
 char *vm_argv_string(char *const *argv);
 
-/* Starts QEMU and completes the QMP handshake. */
-struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *workdir, char **err);
+/* Why vm_start() failed. */
+enum vm_fail {
+	VM_FAIL_NONE,
+	VM_FAIL_SETUP,	     /* the harness could not prepare or spawn it */
+	VM_FAIL_EXITED,	     /* QEMU exited during start-up: it refused the configuration */
+	VM_FAIL_NO_GREETING, /* QEMU runs but never completed the QMP handshake */
+};
+
+/* Starts QEMU and completes the QMP handshake; on failure *fail (may be NULL) says why. */
+struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *workdir,
+		    enum vm_fail *fail, char **err);
 /* quit over QMP, then SIGTERM, then SIGKILL; frees everything. */
 void vm_destroy(struct vm *vm);
 /* True if QEMU has exited; fills *why (malloc'd) with its exit and last stderr words. */
