@@ -1,16 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "defects.h"
+#include "runner.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *defects_path(void)
+const char *expectations_dir(const char *given)
 {
-	const char *env = getenv("MIGCHECK_DEFECTS");
+	const char *env = getenv("MIGCHECK_EXPECTATIONS");
 
-	return env && *env ? env : MIGCHECK_EXPECTATIONS_DIR "/defects.json";
+	if (given && *given)
+		return given;
+	return env && *env ? env : MIGCHECK_EXPECTATIONS_DIR;
+}
+
+char *defects_path(const char *given_dir)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/defects.json", expectations_dir(given_dir)) < 0)
+		abort();
+	return p;
 }
 
 static void set_err(char **err, const char *fmt, const char *a, const char *b)
@@ -144,4 +156,37 @@ const char *defect_id(const json_t *defect)
 const char *defect_title(const json_t *defect)
 {
 	return json_string_value(json_object_get(defect, "title")) ?: "";
+}
+
+void defects_decide(struct mc_case *c, const char *version, const struct defect_observation *o)
+{
+	const struct mc_config *cfg = mc_case_config(c);
+	const char *name = mc_case_name(c);
+	const json_t *expected, *seen;
+	char *err = NULL, *path = defects_path(cfg ? cfg->expectations_dir : NULL);
+	json_t *defects = defects_load(path, &err);
+
+	free(path);
+	if (!defects) {
+		mc_case_error(c, "known defects: %s", err);
+		free(err);
+		return;
+	}
+	expected = defect_lookup(defects, name, version);
+	if (mc_case_failed(c)) {
+		seen = defect_find(defects, name, version, o);
+		if (seen)
+			mc_case_expect_fail(c, "known QEMU %s defect %s: %s; observed: %s", version,
+					    defect_id(seen), defect_title(seen),
+					    o->what ? o->what : "?");
+		else if (expected)
+			mc_case_log(c,
+				    "QEMU %s is known for %s here, but this failure is something "
+				    "else",
+				    version, defect_id(expected));
+	} else if (expected) {
+		mc_case_expect_fail(c, "known QEMU %s defect %s did not show: %s", version,
+				    defect_id(expected), defect_title(expected));
+	}
+	json_decref(defects);
 }

@@ -15,8 +15,13 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-/* The source tree's fixtures/expectations/defects.json; MIGCHECK_DEFECTS overrides it. */
-const char *defects_path(void);
+/*
+ * The expectations directory: the one given (--expectations), else
+ * $MIGCHECK_EXPECTATIONS, else the source tree's fixtures/expectations.
+ */
+const char *expectations_dir(const char *given);
+/* <expectations dir>/defects.json (malloc'd). */
+char *defects_path(const char *given_dir);
 /* Loads and checks the file; NULL with *err on failure. */
 json_t *defects_load(const char *path, char **err);
 
@@ -34,11 +39,19 @@ struct defect_observation {
 	bool crashed;
 	const char *stderr_tail;
 	const char *pattern;
+	const char *what; /* the first failure, for the XFAIL reason */
 };
 bool defect_matches(const json_t *defect, const struct defect_observation *o);
 /* Among the defects affecting the case on that release, the one o shows, or NULL. */
 const json_t *defect_find(const json_t *defects, const char *case_name, const char *version,
 			  const struct defect_observation *o);
+/*
+ * The one evaluator every suite uses: on QEMU `version`, a failure that is
+ * exactly a known defect of the case becomes XFAIL naming it; a case the
+ * table says fails here but passed becomes XPASS; anything else stands.
+ */
+struct mc_case;
+void defects_decide(struct mc_case *c, const char *version, const struct defect_observation *o);
 /* "id: title" for reasons. */
 const char *defect_id(const json_t *defect);
 const char *defect_title(const json_t *defect);

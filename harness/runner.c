@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "runner.h"
 #include "report.h"
+#include "summary.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +18,26 @@
 
 static const struct mc_test **registry;
 static size_t nregistry, registry_cap;
+static const struct mc_fixture **fixtures;
+static size_t nfixtures;
+
+void mc_register_fixture(const struct mc_fixture *f)
+{
+	fixtures = realloc(fixtures, (nfixtures + 1) * sizeof(*fixtures));
+	if (!fixtures)
+		abort();
+	fixtures[nfixtures++] = f;
+}
+
+const struct mc_fixture *mc_fixture_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nfixtures; i++)
+		if (!strcmp(fixtures[i]->name, name))
+			return fixtures[i];
+	return NULL;
+}
 
 void mc_register_tests(const struct mc_test *tests, size_t n)
 {
@@ -52,7 +74,7 @@ static bool pattern_selects(const char *pat, const struct mc_test *t)
 {
 	char name[256];
 
-	if (!strcmp(pat, t->suite))
+	if (!strcmp(pat, t->fixture))
 		return true;
 	return !fnmatch(pat, mc_test_name(t, name, sizeof(name)), 0);
 }
@@ -120,7 +142,19 @@ struct mc_case {
 	char *error_reason;
 	char *xfail_reason;
 	FILE *log;
+	jmp_buf *stop; /* where MC_ASSERT returns to, while a test runs */
 };
+
+void mc_case_abort(struct mc_case *c)
+{
+	mc_case_log(c, "the test stopped on an assertion");
+	if (c->stop)
+		longjmp(*c->stop, 1);
+	/* Outside a test (a setup's helper, say): end the case as it stands. */
+	mc_case_checkpoint(c);
+	fflush(NULL);
+	_exit(0);
+}
 
 const struct mc_config *mc_case_config(struct mc_case *c)
 {
@@ -188,6 +222,11 @@ void mc_case_expect_fail(struct mc_case *c, const char *fmt, ...)
 bool mc_case_failed(const struct mc_case *c)
 {
 	return c->fail_reason || c->error_reason;
+}
+
+bool mc_case_skipped(const struct mc_case *c)
+{
+	return c->skip_reason != NULL;
 }
 
 void mc_case_phase(struct mc_case *c, const char *phase, double seconds)
@@ -259,7 +298,7 @@ static json_t *new_record(const struct mc_test *t, const char *name)
 {
 	json_t *r =
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:{}, s:{}, s:{}}", "name", name,
-		      "suite", t->suite, "fixture", t->fixture, "variant", t->variant, "test",
+		      "suite", t->fixture, "fixture", t->fixture, "variant", t->variant, "test",
 		      t->test, "result", "error", "reason", "phases", "metrics", "oracles");
 	int i;
 
@@ -279,6 +318,35 @@ static json_t *new_record(const struct mc_test *t, const char *name)
 	return r;
 }
 
+/* Setup, the test, teardown: the teardown runs however the test ended. */
+static void run_test(struct mc_case *c, const struct mc_test *t)
+{
+	const struct mc_fixture *f = mc_fixture_find(t->fixture);
+	jmp_buf stop;
+
+	if (f && f->setup) {
+		c->stop = &stop;
+		if (!setjmp(stop))
+			f->setup(c, t->data);
+		c->stop = NULL;
+		if (c->fail_reason || c->error_reason || c->skip_reason) {
+			mc_case_log(c, "the fixture's setup did not succeed: the test does not run");
+			goto teardown;
+		}
+	}
+	c->stop = &stop;
+	if (!setjmp(stop))
+		t->fn(c, t->data);
+	c->stop = NULL;
+teardown:
+	if (f && f->teardown) {
+		c->stop = &stop;
+		if (!setjmp(stop))
+			f->teardown(c, t->data);
+		c->stop = NULL;
+	}
+}
+
 static void child_main(const struct mc_config *cfg, const struct mc_test *t, const char *name,
 		       const char *workdir)
 {
@@ -290,7 +358,7 @@ static void child_main(const struct mc_config *cfg, const struct mc_test *t, con
 	c.log = fopen(log, "ae");
 	c.record = new_record(t, name);
 	mc_case_log(&c, "case %s starts", name);
-	t->fn(&c, t->data);
+	run_test(&c, t);
 	mc_case_checkpoint(&c);
 	mc_case_log(&c, "case %s ends: %s", name,
 		    json_string_value(json_object_get(c.record, "result")));
@@ -440,118 +508,24 @@ static void progress(const struct mc_config *cfg, size_t k, size_t n, const char
 	}
 }
 
-/*
- * The matrix summary: rows backend/tracker, columns vIOMMU/migration mode,
- * each cell counting its cases as pass/fail/skip/xfail (XPASS counts as
- * pass, errors as fail).  Printed as TAP comments so stdout stays TAP.
- */
-static void print_matrix(struct tap *tap, json_t *cases)
+/* Fixtures run in their order (unknown ones last); within one, registration order is kept. */
+static int fixture_rank(const struct mc_test *t)
 {
-	static const char *const rows[][2] = {
-	    {"type1", "device-log"},
-	    {"type1", "type1-perpetual"},
-	    {"iommufd", "device-log"},
-	    {"iommufd", "iommufd-hwpt"},
-	    {"iommufd", "none"},
-	    {"iommufd-fd", "device-log"},
-	    {"iommufd-fd", "iommufd-hwpt"},
-	    {"iommufd-fd", "none"},
-	};
-	static const char *const vi[] = {"none", "legacy", "scalable"};
-	static const char *const mig[] = {"precopy", "multifd", "postcopy"};
-	int counts[8][9][4] = {{{0}}};
-	bool any = false;
-	size_t i;
-	json_t *c;
+	const struct mc_fixture *f = mc_fixture_find(t->fixture);
 
-	json_array_foreach(cases, i, c)
-	{
-		json_t *ax = json_object_get(c, "axes");
-		const char *be = json_string_value(json_object_get(ax, "backend"));
-		const char *tr = json_string_value(json_object_get(ax, "tracker"));
-		const char *v = json_string_value(json_object_get(ax, "viommu"));
-		const char *m = json_string_value(json_object_get(ax, "migration"));
-		int res = mc_result_parse(json_string_value(json_object_get(c, "result")));
-		int r, col, k;
-
-		if (!be || !tr || !v || !m)
-			continue;
-		for (r = 0; r < 8 && (strcmp(rows[r][0], be) || strcmp(rows[r][1], tr)); r++)
-			;
-		for (col = 0; col < 9 && (strcmp(vi[col / 3], v) || strcmp(mig[col % 3], m)); col++)
-			;
-		if (r == 8 || col == 9)
-			continue;
-		k = res == MC_PASS || res == MC_XPASS ? 0
-		    : res == MC_SKIP		      ? 2
-		    : res == MC_XFAIL		      ? 3
-						      : 1;
-		counts[r][col][k]++;
-		any = true;
-	}
-	if (!any)
-		return;
-	tap_diag(tap, "matrix: pass/fail/skip/xfail per cell (rows backend/tracker, columns "
-		      "vIOMMU/migration)");
-	{
-		char line[512];
-		int n = snprintf(line, sizeof(line), "%-26s", "");
-		int col, r;
-
-		for (col = 0; col < 9; col++)
-			n += snprintf(line + n, sizeof(line) - n, " %-11.11s",
-				      col % 3 == 0 ? vi[col / 3] : "");
-		tap_diag(tap, "%s", mc_rstrip(line));
-		n = snprintf(line, sizeof(line), "%-26s", "");
-		for (col = 0; col < 9; col++)
-			n += snprintf(line + n, sizeof(line) - n, " %-11.11s", mig[col % 3]);
-		tap_diag(tap, "%s", mc_rstrip(line));
-		for (r = 0; r < 8; r++) {
-			char label[40];
-
-			snprintf(label, sizeof(label), "%s/%s", rows[r][0], rows[r][1]);
-			n = snprintf(line, sizeof(line), "%-26s", label);
-			for (col = 0; col < 9; col++) {
-				int *k = counts[r][col];
-				char cell[24];
-
-				if (k[0] + k[1] + k[2] + k[3])
-					snprintf(cell, sizeof(cell), "%d/%d/%d/%d", k[0], k[1],
-						 k[2], k[3]);
-				else
-					snprintf(cell, sizeof(cell), "-");
-				n += snprintf(line + n, sizeof(line) - n, " %-11s", cell);
-			}
-			tap_diag(tap, "%s", mc_rstrip(line));
-		}
-	}
+	return f ? f->order : 1000;
 }
 
-/*
- * Suites run cheapest and most basic first, so a broken environment shows
- * in the first seconds; within a suite, registration order is kept.
- */
-static int suite_rank(const char *suite)
-{
-	static const char *const order[] = {"smoke", "policy", "dirty", "downtime", "domain"};
-	unsigned i;
-
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (!strcmp(order[i], suite))
-			return (int)i;
-	return (int)i;
-}
-
-static void sort_by_suite(const struct mc_test **list, size_t n)
+static void sort_by_fixture(const struct mc_test **list, size_t n)
 {
 	size_t i, j;
 
 	/* Insertion sort: stable, and n is a few thousand at most. */
 	for (i = 1; i < n; i++) {
 		const struct mc_test *t = list[i];
-		int r = suite_rank(t->suite);
+		int r = fixture_rank(t);
 
-		for (j = i; j > 0 && suite_rank(list[j - 1]->suite) > r; j--)
+		for (j = i; j > 0 && fixture_rank(list[j - 1]) > r; j--)
 			list[j] = list[j - 1];
 		list[j] = t;
 	}
@@ -574,7 +548,7 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	for (i = 0; i < nregistry; i++)
 		if (mc_test_selected(registry[i], sel))
 			list[n++] = registry[i];
-	sort_by_suite(list, n);
+	sort_by_fixture(list, n);
 	done = json_array();
 	recs = calloc(n + 1, sizeof(*recs));
 	run = calloc(n + 1, sizeof(*run));
@@ -650,7 +624,7 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 		json_decref(recs[i]);
 	free(recs);
 	free(run);
-	print_matrix(&tap, done);
+	summary_matrix(&tap, done);
 	json_decref(done);
 	tap_diag(&tap, "report: %s", report_path(rep));
 	tap_totals(&tap);

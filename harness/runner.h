@@ -35,9 +35,31 @@ struct mc_config {
 struct mc_case;
 typedef void (*mc_test_fn)(struct mc_case *c, const void *data);
 
+/*
+ * A fixture: the unit a suite is made of, with what every test of it needs
+ * before and after (kselftest's FIXTURE_SETUP/TEARDOWN).  setup runs before
+ * the test and teardown after it, also when the test stopped on an
+ * MC_ASSERT; a failing setup (mc_case_fail, error or skip) skips the test.
+ * `order` places its cases in a run: cheapest and most basic first, so a
+ * broken environment shows in the first seconds.
+ */
+struct mc_fixture {
+	const char *name;
+	int order;
+	const char *summary;
+	void (*setup)(struct mc_case *c, const void *data);
+	void (*teardown)(struct mc_case *c, const void *data);
+};
+void mc_register_fixture(const struct mc_fixture *f);
+#define MC_FIXTURE(var)                                                                            \
+	__attribute__((constructor)) static void mc_register_fixture_##var(void)                   \
+	{                                                                                          \
+		mc_register_fixture(&var);                                                         \
+	}
+const struct mc_fixture *mc_fixture_find(const char *name);
+
 struct mc_test {
-	const char *suite;
-	const char *fixture;
+	const char *fixture; /* also the suite the case belongs to */
 	const char *variant;
 	const char *test;
 	mc_test_fn fn;
@@ -49,12 +71,23 @@ struct mc_test {
 };
 
 /* One table entry; matrix suites fill .axes themselves. */
-#define MC_TEST(suite_, fixture_, variant_, test_, fn_, data_, timeout_, summary_)                 \
+#define MC_TEST(fixture_, variant_, test_, fn_, data_, timeout_, summary_)                         \
 	{                                                                                          \
-		.suite = (suite_), .fixture = (fixture_), .variant = (variant_), .test = (test_),  \
-		.fn = (fn_), .data = (data_), .timeout_s = (timeout_), .summary = (summary_),      \
-		.axes = NULL                                                                       \
+		.fixture = (fixture_), .variant = (variant_), .test = (test_), .fn = (fn_),        \
+		.data = (data_), .timeout_s = (timeout_), .summary = (summary_), .axes = NULL      \
 	}
+
+/*
+ * A test function over typed variant data: MC_TEST_FN(name, struct v) { ...v->field... }
+ * defines `name` for MC_TEST with `c` and `v` in scope.
+ */
+#define MC_TEST_FN(name, vtype)                                                                    \
+	static void name##_typed(struct mc_case *c, const vtype *v);                               \
+	static void name(struct mc_case *c, const void *data)                                      \
+	{                                                                                          \
+		name##_typed(c, (const vtype *)data);                                              \
+	}                                                                                          \
+	static void name##_typed(struct mc_case *c, const vtype *v)
 
 void mc_register_tests(const struct mc_test *tests, size_t n);
 #define MC_SUITE(tests)                                                                            \
@@ -68,7 +101,7 @@ const struct mc_test *mc_test_at(size_t i);
 /* "fixture.variant.test" into buf. */
 const char *mc_test_name(const struct mc_test *t, char *buf, size_t len);
 
-/* Selection: kselftest-like globs over the full name or its parts, or a suite name. */
+/* Selection: kselftest-like globs over the full name or its parts, or a fixture name. */
 struct mc_selection {
 	const char *const *patterns; /* suite names or globs on the full name; NULL-ended */
 	const char *fixture, *variant, *test; /* globs; NULL: any */
@@ -87,14 +120,31 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 const struct mc_config *mc_case_config(struct mc_case *c);
 const char *mc_case_workdir(struct mc_case *c);
 const char *mc_case_name(struct mc_case *c);
-/* Fails the case with a reason (the first reason is the one reported). */
+/* Fails the case with a reason (the first reason is the one reported); the case goes on. */
 void mc_case_fail(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Stops the test here: the fixture's teardown runs, then the case ends. */
+void mc_case_abort(struct mc_case *c) __attribute__((noreturn));
+
+/* kselftest's EXPECT (record and go on) and ASSERT (record and stop the test). */
+#define MC_EXPECT(c, cond, ...)                                                                    \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			mc_case_fail((c), __VA_ARGS__);                                            \
+	} while (0)
+#define MC_ASSERT(c, cond, ...)                                                                    \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			mc_case_fail((c), __VA_ARGS__);                                            \
+			mc_case_abort(c);                                                          \
+		}                                                                                  \
+	} while (0)
 /* Skips the case; the test function should return right after. */
 void mc_case_skip(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Declares that this case is expected to fail (known defect); fail -> XFAIL, pass -> XPASS. */
 void mc_case_expect_fail(struct mc_case *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool mc_case_failed(const struct mc_case *c);
+bool mc_case_skipped(const struct mc_case *c);
 /* Harness-level trouble (could not set up): reported as error, not fail. */
 void mc_case_error(struct mc_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mc_case_phase(struct mc_case *c, const char *phase, double seconds);

@@ -115,37 +115,10 @@ void dom_stale_dma(struct dom_watch *w, bool landed, json_t *details)
 
 void dom_expect_defects(struct dom_watch *w, const char *version)
 {
-	const char *name = mc_case_name(w->c);
-	const json_t *expected, *seen;
-	struct defect_observation o = {
-	    .crashed = w->crashed, .stderr_tail = w->stderr_tail, .pattern = w->pattern};
-	json_t *defects;
-	char *err = NULL;
-
-	if (!version)
-		return;
-	defects = defects_load(defects_path(), &err);
-	if (!defects) {
-		mc_case_log(w->c, "known defects unavailable: %s", err);
-		free(err);
-		return;
-	}
-	expected = defect_lookup(defects, name, version);
-	if (mc_case_failed(w->c)) {
-		seen = defect_find(defects, name, version, &o);
-		if (seen)
-			mc_case_expect_fail(w->c, "known QEMU %s defect %s: %s; observed: %s",
-					    version, defect_id(seen), defect_title(seen),
-					    w->observed ? w->observed : "?");
-		else if (expected)
-			mc_case_log(w->c,
-				    "QEMU %s is known for %s here, but this failure is something "
-				    "else",
-				    version, defect_id(expected));
-	} else if (expected) {
-		mc_case_expect_fail(w->c, "known QEMU %s defect %s did not show: %s", version,
-				    defect_id(expected), defect_title(expected));
-	}
-	json_decref(defects);
-	free(err);
+	if (version)
+		defects_decide(w->c, version,
+			       &(struct defect_observation){.crashed = w->crashed,
+							    .stderr_tail = w->stderr_tail,
+							    .pattern = w->pattern,
+							    .what = w->observed});
 }

@@ -66,27 +66,66 @@ static void t_exit(struct mc_case *c, const void *data)
 }
 
 static const struct mc_test alpha[] = {
-    {.suite = "alpha", .fixture = "fx1", .variant = "v1", .test = "pass", .fn = t_pass},
-    {.suite = "alpha", .fixture = "fx1", .variant = "v1", .test = "fail", .fn = t_fail},
-    {.suite = "alpha", .fixture = "fx1", .variant = "v2", .test = "skip", .fn = t_skip},
-    {.suite = "alpha", .fixture = "fx2", .variant = "v1", .test = "xfail", .fn = t_xfail},
-    {.suite = "alpha", .fixture = "fx2", .variant = "v1", .test = "xpass", .fn = t_xpass},
-    {.suite = "alpha", .fixture = "fx2", .variant = "v2", .test = "crash", .fn = t_crash},
-    {.suite = "alpha",
-     .fixture = "fx2",
+    {.fixture = "fx1", .variant = "v1", .test = "pass", .fn = t_pass},
+    {.fixture = "fx1", .variant = "v1", .test = "fail", .fn = t_fail},
+    {.fixture = "fx1", .variant = "v2", .test = "skip", .fn = t_skip},
+    {.fixture = "fx2", .variant = "v1", .test = "xfail", .fn = t_xfail},
+    {.fixture = "fx2", .variant = "v1", .test = "xpass", .fn = t_xpass},
+    {.fixture = "fx2", .variant = "v2", .test = "crash", .fn = t_crash},
+    {.fixture = "fx2",
      .variant = "v2",
      .test = "hang",
      .fn = t_hang,
      .timeout_s = 1},
-    {.suite = "alpha", .fixture = "fx3", .variant = "v1", .test = "error", .fn = t_error},
-    {.suite = "alpha", .fixture = "fx3", .variant = "v1", .test = "oracle", .fn = t_oracle},
-    {.suite = "alpha", .fixture = "fx3", .variant = "v1", .test = "exit", .fn = t_exit},
+    {.fixture = "fx3", .variant = "v1", .test = "error", .fn = t_error},
+    {.fixture = "fx3", .variant = "v1", .test = "oracle", .fn = t_oracle},
+    {.fixture = "fx3", .variant = "v1", .test = "exit", .fn = t_exit},
 };
 MC_SUITE(alpha)
 
+/* A fixture with setup and teardown, and tests that assert and expect. */
+static void fx_setup(struct mc_case *c, const void *data)
+{
+	json_object_set_new(mc_case_metrics(c), "setup", json_true());
+	if (data)
+		mc_case_skip(c, "setup cannot run here");
+}
+
+static void fx_teardown(struct mc_case *c, const void *data)
+{
+	json_object_set_new(mc_case_metrics(c), "teardown", json_true());
+}
+
+static void t_assert(struct mc_case *c, const void *data)
+{
+	MC_EXPECT(c, 1 + 1 == 3, "expected %d", 3);
+	json_object_set_new(mc_case_metrics(c), "after_expect", json_true());
+	MC_ASSERT(c, false, "asserted");
+	json_object_set_new(mc_case_metrics(c), "after_assert", json_true());
+}
+
+static void t_ran(struct mc_case *c, const void *data)
+{
+	json_object_set_new(mc_case_metrics(c), "ran", json_true());
+}
+
+static const struct mc_fixture fxs = {"fxs", 5, "a fixture with setup and teardown", fx_setup,
+				      fx_teardown};
+MC_FIXTURE(fxs)
+/* Runs before every other fixture, whatever its registration order. */
+static const struct mc_fixture early = {"early", -1, "ordered first", NULL, NULL};
+MC_FIXTURE(early)
+
+static const struct mc_test third[] = {
+    {.fixture = "fxs", .variant = "v1", .test = "assert", .fn = t_assert},
+    {.fixture = "fxs", .variant = "v1", .test = "setupskip", .fn = t_ran, .data = "skip"},
+    {.fixture = "early", .variant = "v1", .test = "pass", .fn = t_pass},
+};
+MC_SUITE(third)
+
 static const struct mc_test beta[] = {
-    {.suite = "beta", .fixture = "other", .variant = "one", .test = "pass", .fn = t_pass},
-    {.suite = "beta", .fixture = "other", .variant = "two", .test = "skip", .fn = t_skip},
+    {.fixture = "other", .variant = "one", .test = "pass", .fn = t_pass},
+    {.fixture = "other", .variant = "two", .test = "skip", .fn = t_skip},
 };
 MC_SUITE(beta)
 
@@ -113,14 +152,14 @@ TEST(registry_and_names)
 {
 	char name[256];
 
-	EXPECT_EQ(mc_test_count(), 12);
-	EXPECT_TRUE(mc_test_at(12) == NULL);
+	EXPECT_EQ(mc_test_count(), 15);
+	EXPECT_TRUE(mc_test_at(15) == NULL);
 	EXPECT_STREQ(mc_test_name(&alpha[3], name, sizeof(name)), "fx2.v1.xfail");
 }
 
-TEST(select_by_suite_and_glob)
+TEST(select_by_fixture_and_glob)
 {
-	const char *const by_suite[] = {"beta", NULL};
+	const char *const by_suite[] = {"other", NULL};
 	const char *const by_glob[] = {"fx1.*", NULL};
 	const char *const two[] = {"*.v2.*", "other.one.pass", NULL};
 	const char *const exact[] = {"fx2.v1.xpass", NULL};
@@ -141,7 +180,7 @@ TEST(select_by_suite_and_glob)
 
 TEST(select_by_parts)
 {
-	const char *const by_suite[] = {"alpha", NULL};
+	const char *const by_suite[] = {"fx1", NULL};
 	struct mc_selection sel = {0};
 
 	sel.fixture = "fx2";
@@ -154,7 +193,7 @@ TEST(select_by_parts)
 	EXPECT_STREQ(selected(&sel), "fx2.v1.xfail,fx2.v1.xpass");
 	/* Parts narrow the patterns. */
 	sel.test = "pass";
-	EXPECT_STREQ(selected(&sel), "fx1.v1.pass,other.one.pass");
+	EXPECT_STREQ(selected(&sel), "fx1.v1.pass,early.v1.pass,other.one.pass");
 	sel.patterns = by_suite;
 	EXPECT_STREQ(selected(&sel), "fx1.v1.pass");
 	sel.variant = "t*";
@@ -163,9 +202,9 @@ TEST(select_by_parts)
 
 TEST(unmatched_pattern_named)
 {
-	const char *const ok[] = {"alpha", "other.*", NULL};
-	const char *const bad[] = {"alpha", "nosuch*", "beta", NULL};
-	const char *const prefix[] = {"fx1", NULL};
+	const char *const ok[] = {"fx1", "other.*", NULL};
+	const char *const bad[] = {"fx1", "nosuch*", "other", NULL};
+	const char *const prefix[] = {"fx", NULL};
 	struct mc_selection sel = {0};
 
 	EXPECT_TRUE(mc_selection_unmatched(&sel) == NULL);
@@ -173,9 +212,9 @@ TEST(unmatched_pattern_named)
 	EXPECT_TRUE(mc_selection_unmatched(&sel) == NULL);
 	sel.patterns = bad;
 	EXPECT_STREQ(mc_selection_unmatched(&sel), "nosuch*");
-	/* A fixture name alone is neither a suite nor a full-name glob. */
+	/* A prefix of a fixture name is neither a fixture nor a full-name glob. */
 	sel.patterns = prefix;
-	EXPECT_STREQ(mc_selection_unmatched(&sel), "fx1");
+	EXPECT_STREQ(mc_selection_unmatched(&sel), "fx");
 }
 
 struct run_out {
@@ -235,7 +274,7 @@ static const char *field(json_t *report, const char *name, const char *key)
 
 TEST_TIMEOUT(run_every_outcome, 60)
 {
-	const char *const pats[] = {"alpha", NULL};
+	const char *const pats[] = {"fx1", "fx2", "fx3", NULL};
 	char dir[128];
 	struct run_out o;
 	json_t *c;
@@ -265,7 +304,7 @@ TEST_TIMEOUT(run_every_outcome, 60)
 	EXPECT_EQ(json_integer_value(json_object_get(
 		      json_object_get(case_named(o.report, "fx1.v1.pass"), "metrics"), "answer")),
 		  42);
-	EXPECT_STREQ(field(o.report, "fx1.v1.pass", "suite"), "alpha");
+	EXPECT_STREQ(field(o.report, "fx1.v1.pass", "suite"), "fx1");
 	EXPECT_STREQ(field(o.report, "fx1.v1.fail", "result"), "fail");
 	EXPECT_STREQ(field(o.report, "fx1.v1.fail", "reason"), "first reason 1");
 	EXPECT_STREQ(field(o.report, "fx1.v2.skip", "result"), "skip");
@@ -308,6 +347,38 @@ TEST_TIMEOUT(run_every_outcome, 60)
 	EXPECT_EQ(json_integer_value(json_object_get(json_object_get(o.report, "totals"), "fail")),
 		  5);
 	EXPECT_EQ(json_array_size(json_object_get(o.report, "cases")), 10);
+	json_decref(o.report);
+	free(o.tap);
+	rm_tree(dir);
+}
+
+static bool metric(json_t *report, const char *name, const char *key)
+{
+	return json_is_true(json_object_get(json_object_get(case_named(report, name), "metrics"),
+					    key));
+}
+
+/* kselftest semantics: EXPECT goes on, ASSERT stops, teardown always runs; fixture order. */
+TEST_TIMEOUT(fixtures_assert_and_order, 60)
+{
+	const char *const pats[] = {"fxs", "early", NULL};
+	char dir[128];
+	struct run_out o;
+
+	make_tmpdir(dir, sizeof(dir));
+	run_selection(_t, dir, "fx", pats, &o);
+	/* "early" (order -1) runs first although registered last. */
+	EXPECT_TRUE(strstr(o.tap, "\nok 1 early.v1.pass\n") != NULL);
+	EXPECT_STREQ(field(o.report, "fxs.v1.assert", "result"), "fail");
+	EXPECT_STREQ(field(o.report, "fxs.v1.assert", "reason"), "expected 3");
+	EXPECT_TRUE(metric(o.report, "fxs.v1.assert", "setup"));
+	EXPECT_TRUE(metric(o.report, "fxs.v1.assert", "after_expect"));
+	EXPECT_FALSE(metric(o.report, "fxs.v1.assert", "after_assert"));
+	EXPECT_TRUE(metric(o.report, "fxs.v1.assert", "teardown"));
+	/* A setup that does not succeed: the test does not run, teardown does. */
+	EXPECT_STREQ(field(o.report, "fxs.v1.setupskip", "result"), "skip");
+	EXPECT_FALSE(metric(o.report, "fxs.v1.setupskip", "ran"));
+	EXPECT_TRUE(metric(o.report, "fxs.v1.setupskip", "teardown"));
 	json_decref(o.report);
 	free(o.tap);
 	rm_tree(dir);

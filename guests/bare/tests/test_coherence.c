@@ -145,12 +145,13 @@ TEST(defect_versions_and_signatures)
 
 TEST(shipped_defects_file_loads)
 {
-	char *err = NULL;
-	json_t *db = defects_load(defects_path(), &err);
+	char *err = NULL, *db_path = defects_path(NULL);
+	json_t *db = defects_load(db_path, &err);
 
 	if (!db)
 		printf("# %s\n", err);
 	ASSERT_NONNULL(db);
 	json_decref(db);
+	free(db_path);
 	free(err);
 }
