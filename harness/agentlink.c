@@ -211,9 +211,20 @@ const char *agentlink_wait_ready(struct agentlink *a, int timeout_ms, char **err
 
 json_t *agentlink_cmd(struct agentlink *a, const char *cmd, int timeout_ms, char **err)
 {
+	json_t *reply = NULL;
+
+	if (agentlink_request(a, cmd, timeout_ms, &reply, err) == 1)
+		return reply;
+	json_decref(reply);
+	return NULL;
+}
+
+int agentlink_request(struct agentlink *a, const char *cmd, int timeout_ms, json_t **reply,
+		      char **err)
+{
 	uint64_t deadline = mc_now_ns() + (uint64_t)timeout_ms * 1000000;
 	char *line;
-	json_t *ret = NULL;
+	int ret = -1;
 	size_t off = 0, len;
 
 	a->want_id = ++a->next_id;
@@ -244,10 +255,17 @@ json_t *agentlink_cmd(struct agentlink *a, const char *cmd, int timeout_ms, char
 			goto out;
 	}
 	if (!strncmp(a->reply, "ok", 2) && (a->reply[2] == '\0' || a->reply[2] == ' ')) {
-		ret = agent_parse_kv(a->reply[2] ? a->reply + 3 : "");
-		json_object_set_new(ret, "_text", json_string(a->reply[2] ? a->reply + 3 : ""));
+		*reply = agent_parse_kv(a->reply[2] ? a->reply + 3 : "");
+		json_object_set_new(*reply, "_text", json_string(a->reply[2] ? a->reply + 3 : ""));
+		ret = 1;
 	} else {
+		const char *text = !strncmp(a->reply, "err ", 4) ? a->reply + 4 : a->reply;
+
+		/* The agent's refusal is an answer too: its key=value pairs are kept. */
+		*reply = agent_parse_kv(text);
+		json_object_set_new(*reply, "_text", json_string(text));
 		mc_set_err(err, "%s: %s: agent: %s", a->label, cmd, a->reply);
+		ret = 0;
 	}
 out:
 	a->want_id = 0;

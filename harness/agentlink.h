@@ -34,6 +34,13 @@ const char *agentlink_wait_ready(struct agentlink *a, int timeout_ms, char **err
  * timeout returns NULL with *err naming the command and the agent's reason.
  */
 json_t *agentlink_cmd(struct agentlink *a, const char *cmd, int timeout_ms, char **err);
+/*
+ * The same, telling an answer from a failure: 1 for "ok", 0 for the agent's
+ * "err" (with *reply holding its key=value pairs and *err its text), -1 when
+ * no answer came (*err).
+ */
+int agentlink_request(struct agentlink *a, const char *cmd, int timeout_ms, json_t **reply,
+		      char **err);
 /* Integer member of a reply object (strings parsed with base 0); def if absent. */
 long long agent_reply_int(const json_t *reply, const char *key, long long def);
 

@@ -9,11 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The mock's ring stamp: magic, sequence, page index, sequence ^ magic. */
-#define RING_STAMP_MAGIC 0x474e49524b4d4656ULL /* "VFMKRING" */
-/* Fd numbers the mock pre-creates for the fd-passing form. */
-#define MOCK_FD_IOMMUFD 30
-#define MOCK_FD_DEVICE0 31
 
 const char *mock_backend_name(enum mock_backend b)
 {
@@ -46,22 +41,23 @@ static json_t *device_config(const struct mock_spec *s, int k, int side)
 	snprintf(name, sizeof(name), "0000:01:%02x.0", k);
 	snprintf(cdev, sizeof(cdev), "vfio%d", k);
 	snprintf(devt, sizeof(devt), "511:%d", k);
-	o = json_pack("{s:s, s:i, s:s, s:s, s:b, s:b, s:b, s:b}", "name", name, "group", 42 + k,
-		      "cdev", cdev, "devt", devt, "migration", !d->no_migration, "dma_logging",
-		      !d->no_dma_logging, "precopy", !d->no_precopy, "p2p", !d->no_p2p);
+	o = json_pack("{s:s, s:i, s:s, s:s, s:s}", VFM_KEY_NAME, name, VFM_KEY_GROUP, 42 + k,
+		      VFM_KEY_CDEV, cdev, VFM_KEY_DEVT, devt, VFM_KEY_PERSONALITY,
+		      d->personality ? d->personality : VFM_PERS_FULL);
 	if (s->backend == MOCK_IOMMUFD_FD)
-		json_object_set_new(o, "fd", json_integer(MOCK_FD_DEVICE0 + k));
+		json_object_set_new(o, VFM_KEY_FD, json_integer(VFM_FD_DEVICE0 + k));
 	if (d->host_driven)
-		json_object_set_new(o, "require_bme", json_false());
+		json_object_set_new(o, VFM_KEY_REQUIRE_BME, json_false());
 	/* The destination's ring comes from the migrated device state. */
 	if (d->ring_pages && side == VM_SRC)
-		json_object_set_new(o, "ring",
-				    json_pack("{s:I, s:i, s:i, s:b}", "iova",
-					      (json_int_t)d->ring_iova, "pages", d->ring_pages,
-					      "rate_hz", d->ring_rate_hz ? d->ring_rate_hz : 1000,
-					      "autostart", 1));
+		json_object_set_new(o, VFM_KEY_RING,
+				    json_pack("{s:I, s:i, s:i, s:b}", VFM_KEY_IOVA,
+					      (json_int_t)d->ring_iova, VFM_KEY_PAGES,
+					      d->ring_pages, VFM_KEY_RATE_HZ,
+					      d->ring_rate_hz ? d->ring_rate_hz : 1000,
+					      VFM_KEY_AUTOSTART, 1));
 	if (d->events)
-		json_object_set(o, "events", d->events);
+		json_object_set(o, VFM_KEY_EVENTS, d->events);
 	return o;
 }
 
@@ -88,14 +84,14 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 		mc_set_err(err, "VFIO mock library %s: %s", lib, strerror(errno));
 		return -1;
 	}
-	if (s->ndev < 1 || s->ndev > MOCK_MAX_DEV) {
-		mc_set_err(err, "mock devices: %d (1-%d allowed)", s->ndev, MOCK_MAX_DEV);
+	if (s->ndev < 1 || s->ndev > VFM_MAX_DEVICES) {
+		mc_set_err(err, "mock devices: %d (1-%d allowed)", s->ndev, VFM_MAX_DEVICES);
 		return -1;
 	}
 	r->sysfs_root = mc_strdup_printf("%s/sysfs", workdir);
 	if (s->backend == MOCK_IOMMUFD_FD) {
 		push(&r->args, &nargs, strdup("-object"));
-		push(&r->args, &nargs, mc_strdup_printf("iommufd,id=i0,fd=%d", MOCK_FD_IOMMUFD));
+		push(&r->args, &nargs, mc_strdup_printf("iommufd,id=i0,fd=%d", VFM_FD_IOMMUFD));
 	} else if (s->backend == MOCK_IOMMUFD) {
 		push(&r->args, &nargs, strdup("-object"));
 		push(&r->args, &nargs, strdup("iommufd,id=i0"));
@@ -107,7 +103,7 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 		snprintf(name, sizeof(name), "0000:01:%02x.0", k);
 		if (s->backend == MOCK_IOMMUFD_FD) {
 			dev = mc_strdup_printf("vfio-pci,iommufd=i0,fd=%d,id=vf%d",
-					       MOCK_FD_DEVICE0 + k, k);
+					       VFM_FD_DEVICE0 + k, k);
 		} else {
 			char cdev[16] = "";
 
@@ -156,14 +152,15 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 						    side_name[side], (unsigned long)mc_now_ns());
 		for (k = 0; k < s->ndev; k++)
 			json_array_append_new(devs, device_config(s, k, side));
-		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:o}, s:o, s:o}", "version", 1, "log",
-				r->log[side], "control", r->control[side], "iommu",
-				"dirty_tracking", s->iommu_dirty, "page_sizes",
-				page_sizes_json(s->page_sizes), "devices", devs, "faults",
+		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:o}, s:o, s:o}", VFM_KEY_VERSION,
+				VFM_CFG_VERSION, VFM_KEY_LOG, r->log[side], VFM_KEY_CONTROL,
+				r->control[side], VFM_KEY_IOMMU, VFM_KEY_DIRTY_TRACKING,
+				s->iommu_dirty, VFM_KEY_PAGE_SIZES, page_sizes_json(s->page_sizes),
+				VFM_KEY_DEVICES, devs, VFM_KEY_FAULTS,
 				s->faults[side] ? json_incref(s->faults[side]) : json_array());
 		if (s->backend == MOCK_IOMMUFD_FD)
-			json_object_set_new(json_object_get(cfg, "iommu"), "iommufd_fd",
-					    json_integer(MOCK_FD_IOMMUFD));
+			json_object_set_new(json_object_get(cfg, VFM_KEY_IOMMU), VFM_KEY_IOMMUFD_FD,
+					    json_integer(VFM_FD_IOMMUFD));
 		if (json_dump_file(cfg, r->config[side], JSON_INDENT(2)) < 0) {
 			mc_set_err(err, "cannot write %s", r->config[side]);
 			json_decref(cfg);
@@ -171,7 +168,8 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 		}
 		json_decref(cfg);
 		push(&r->env[side], &nenv, mc_strdup_printf("LD_PRELOAD=%s", lib));
-		push(&r->env[side], &nenv, mc_strdup_printf("VFIOMOCK_CONFIG=%s", r->config[side]));
+		push(&r->env[side], &nenv,
+		     mc_strdup_printf("%s=%s", VFM_CFG_ENV, r->config[side]));
 	}
 	return 0;
 }
@@ -211,9 +209,9 @@ json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, 
 	if (!resp) {
 		mc_set_err(err, "mock control %s: %s: %s", side == VM_SRC ? "src" : "dst", text,
 			   strerror(errno));
-	} else if (!json_is_true(json_object_get(resp, "ok"))) {
+	} else if (!json_is_true(json_object_get(resp, VFM_REPLY_OK))) {
 		mc_set_err(err, "mock control %s: %s: %s", side == VM_SRC ? "src" : "dst", text,
-			   json_string_value(json_object_get(resp, "error")) ?: "refused");
+			   json_string_value(json_object_get(resp, VFM_REPLY_ERROR)) ?: "refused");
 		json_decref(resp);
 		resp = NULL;
 	}
@@ -223,8 +221,8 @@ json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, 
 
 json_t *mock_rig_device(const struct mock_rig *r, enum vm_role side, int index, char **err)
 {
-	json_t *st = mock_rig_call(r, side, json_pack("{s:s}", "cmd", "state"), err);
-	json_t *d = json_incref(json_array_get(json_object_get(st, "devices"), index));
+	json_t *st = mock_rig_call(r, side, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), err);
+	json_t *d = json_incref(json_array_get(json_object_get(st, VFM_ST_DEVICES), index));
 
 	json_decref(st);
 	if (st && !d)
@@ -232,48 +230,26 @@ json_t *mock_rig_device(const struct mock_rig *r, enum vm_role side, int index, 
 	return d;
 }
 
-json_t *mock_rig_data_bytes(const struct mock_rig *r, enum vm_role side)
+int mock_rig_state(const struct mock_rig *r, enum vm_role side, struct ms_state *st, char **err)
 {
-	FILE *f = fopen(r->log[side], "re");
-	json_t *by_state = json_object();
-	char *line = NULL;
-	size_t cap = 0;
+	json_t *reply =
+	    mock_rig_call(r, side, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), err);
+	int rc = reply ? ms_parse(reply, st, err) : -1;
 
-	if (!f)
-		return by_state;
-	while (getline(&line, &cap, f) > 0) {
-		json_t *rec;
-		const char *st;
-
-		/* Cheap filter first: the log holds every request. */
-		if (!strstr(line, "\"req\":\"read\"") || !strstr(line, "\"state\""))
-			continue;
-		rec = json_loads(line, 0, NULL);
-		st = json_string_value(json_object_get(rec, "state"));
-		if (st && json_integer_value(json_object_get(rec, "ret")) > 0) {
-			json_t *n = json_object_get(by_state, st);
-
-			json_object_set_new(
-			    by_state, st,
-			    json_integer((n ? json_integer_value(n) : 0) +
-					 json_integer_value(json_object_get(rec, "ret"))));
-		}
-		json_decref(rec);
-	}
-	free(line);
-	fclose(f);
-	return by_state;
+	json_decref(reply);
+	return rc;
 }
 
-void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layout *l, uint64_t iova,
-		     uint64_t pages, uint64_t next_seq, struct ring_check *out)
+void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layout *l, uint64_t gpa,
+		     uint64_t pages, uint64_t next_seq, struct ring_check *out,
+		     struct mc_ranges *bad)
 {
 	uint64_t i;
 
 	memset(out, 0, sizeof(*out));
 	out->pages = pages;
 	for (i = 0; i < pages; i++) {
-		uint64_t off = ram_layout_offset(l, iova + i * 4096);
+		uint64_t off = ram_layout_offset(l, gpa + i * 4096);
 		uint64_t want = UINT64_MAX, seen = UINT64_MAX;
 		const uint64_t *st;
 
@@ -281,12 +257,14 @@ void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layou
 			want = i + (next_seq - 1 - i) / pages * pages;
 		if (off != UINT64_MAX && off + 32 <= ram_size) {
 			st = (const uint64_t *)(ram + off);
-			if (st[0] == RING_STAMP_MAGIC && st[2] == i &&
-			    st[3] == (st[1] ^ RING_STAMP_MAGIC))
+			if (st[0] == VFM_RING_MAGIC && st[2] == i &&
+			    st[3] == (st[1] ^ VFM_RING_MAGIC))
 				seen = st[1];
 		}
 		if (want == seen)
 			continue;
+		if (bad)
+			ranges_add(bad, gpa + i * 4096, 4096);
 		if (!out->bad) {
 			out->first_bad_page = i;
 			out->first_expected = want;

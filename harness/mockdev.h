@@ -12,23 +12,20 @@
 #ifndef MIGCHECK_MOCKDEV_H
 #define MIGCHECK_MOCKDEV_H
 
+#include "mockstate.h"
 #include "ramcmp.h"
+#include "vfiomock-abi.h"
 #include "vm.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MOCK_MAX_DEV 4
-
 enum mock_backend { MOCK_TYPE1, MOCK_IOMMUFD, MOCK_IOMMUFD_FD };
 const char *mock_backend_name(enum mock_backend b);
 
 struct mock_device_spec {
-	bool no_dma_logging;
-	bool no_precopy;
-	bool no_p2p;
-	bool no_migration;
+	const char *personality; /* a VFM_PERS_* name; NULL: VFM_PERS_FULL */
 	/*
 	 * The harness drives DMA in place of a guest driver, so the device
 	 * does not wait for Bus Master Enable (no guest driver sets it).
@@ -48,7 +45,7 @@ struct mock_spec {
 	bool device_tracking_off;	 /* x-device-dirty-page-tracking=off */
 	const char *device_props;	 /* appended to every -device vfio-pci, or NULL */
 	int ndev;
-	struct mock_device_spec dev[MOCK_MAX_DEV];
+	struct mock_device_spec dev[VFM_MAX_DEVICES];
 	json_t *faults[2];		 /* per side (VM_SRC, VM_DST), borrowed, or NULL */
 };
 
@@ -67,14 +64,10 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 void mock_rig_free(struct mock_rig *r);
 /* One control request (stolen) to a side's mock; NULL with *err on failure. */
 json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, char **err);
-/* The first device's record from a side's state, as a new reference. */
+/* A side's mock state, typed (free with ms_free). */
+int mock_rig_state(const struct mock_rig *r, enum vm_role side, struct ms_state *st, char **err);
+/* Device `index`'s record from a side's state, as a new reference. */
 json_t *mock_rig_device(const struct mock_rig *r, enum vm_role side, int index, char **err);
-
-/*
- * Device state bytes a side's mock handed QEMU through data fds, per device
- * migration state ("PRE_COPY", "STOP_COPY", ...), from its request log.
- */
-json_t *mock_rig_data_bytes(const struct mock_rig *r, enum vm_role side);
 
 struct ring_check {
 	uint64_t pages;
@@ -87,9 +80,11 @@ struct ring_check {
 /*
  * Checks every ring page in guest RAM: with `next_seq` stamps written so far,
  * page i must carry the largest s < next_seq with s % pages == i.  The ring
- * is addressed by IOVA == guest physical address (no vIOMMU).
+ * starts at guest physical address `gpa`; wrong pages are added to `bad`
+ * (may be NULL).
  */
-void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layout *l,
-		     uint64_t iova, uint64_t pages, uint64_t next_seq, struct ring_check *out);
+void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layout *l, uint64_t gpa,
+		     uint64_t pages, uint64_t next_seq, struct ring_check *out,
+		     struct mc_ranges *bad);
 
 #endif

@@ -38,6 +38,7 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 {
 	const struct mc_config *cfg = mc_case_config(c);
 	char *err = NULL, *argv_src, *argv_dst;
+	enum vm_fail fail = VM_FAIL_NONE;
 	double t0 = mc_now_s();
 
 	memset(p, 0, sizeof(*p));
@@ -65,9 +66,10 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		struct vm_spec side = p->spec;
 
 		side.env = o->env_side[VM_SRC] ? o->env_side[VM_SRC] : o->env;
-		p->src = vm_start(&side, VM_SRC, mc_case_workdir(c), &err);
+		p->src = vm_start(&side, VM_SRC, mc_case_workdir(c), &fail, &err);
 	}
-	if (!p->src && o->refusal_skips && err && strstr(err, "QEMU exited with status")) {
+	/* Exiting at start is QEMU refusing the configuration (a realize error). */
+	if (!p->src && o->refusal_skips && fail == VM_FAIL_EXITED) {
 		mc_case_skip(c, "QEMU refuses this configuration: %s", err);
 		free(err);
 		return -1;
@@ -81,7 +83,7 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		struct vm_spec side = p->spec;
 
 		side.env = o->env_side[VM_DST] ? o->env_side[VM_DST] : o->env;
-		p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), &err);
+		p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), NULL, &err);
 	}
 	if (!p->dst) {
 		mc_case_fail(c, "destination QEMU did not start: %s", err);
@@ -125,12 +127,6 @@ int pair_wait_ready(struct mc_case *c, struct pair *p)
 	return 0;
 }
 
-int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p)
-{
-	if (pair_launch(c, o, p) < 0)
-		return -1;
-	return pair_wait_ready(c, p);
-}
 
 json_t *pair_blockers(struct vm *vm)
 {
@@ -213,32 +209,21 @@ json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeou
 	return r;
 }
 
-int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
-		 struct mig_result *r)
-{
-	double t0 = mc_now_s();
-	char *err = NULL;
-
-	if (mig_run(p->src, p->dst, plan, r, &err) < 0) {
-		mc_case_fail(c, "could not drive the migration: %s", err);
-		free(err);
-		return -1;
-	}
-	mc_case_phase(c, "migration", mc_now_s() - t0);
-	return 0;
-}
 
 bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r)
 {
+	(void)p;
 	json_t *m = mig_metrics(r);
 
 	json_object_set_new(mc_case_metrics(c), "migration", m);
 	mc_case_set(c, "migration_status", json_string(r->status ? r->status : "unknown"));
+	mc_case_set(c, "migration_outcome", json_string(mig_outcome_name(r->outcome)));
 	if (r->error)
 		mc_case_set(c, "migration_error", json_string(r->error));
 	mc_case_checkpoint(c);
-	if (!r->status || strcmp(r->status, "completed")) {
-		mc_case_fail(c, "migration %s: %s", r->status ? r->status : "unknown",
+	if (r->outcome != MIG_COMPLETED) {
+		/* A QEMU that died leads: the reason is its exit and last words. */
+		mc_case_fail(c, "%s%s", r->outcome == MIG_DIED ? "" : "migration failed: ",
 			     r->error ? r->error : "no reason given");
 		return false;
 	}
@@ -272,52 +257,9 @@ int pair_start_workload(struct mc_case *c, struct pair *p, int mib, bool dirtyin
 	return r ? 0 : -1;
 }
 
-static int release_precopy(struct mig_run *run, void *opaque, char **err)
-{
-	const struct mig_plan *plan = opaque;
 
-	return mig_run_set_limits(run, 4ull << 30, plan->downtime_limit_release_ms, err);
-}
 
-void pair_hold_precopy(struct mig_plan *plan, int syncs, uint64_t release_downtime_ms)
-{
-	plan->max_bandwidth = PAIR_CAP_BANDWIDTH;
-	plan->downtime_limit_ms = 1;
-	plan->iteration = syncs;
-	plan->downtime_limit_release_ms = release_downtime_ms;
-	plan->on_iteration = release_precopy;
-	plan->opaque_iteration = plan;
-}
 
-void pair_check_syncs(struct mc_case *c, const struct mig_result *r, int min)
-{
-	long long syncs = json_integer_value(
-		json_object_get(json_object_get(r->stats, "ram"), "dirty-sync-count"));
-
-	if (syncs < min)
-		mc_case_fail(c, "pre-copy ran %lld dirty syncs, the case needs %d", syncs, min);
-}
-
-void pair_verify_guest(struct mc_case *c, struct pair *p)
-{
-	char *err = NULL, *why = NULL;
-	json_t *r = agentlink_cmd(p->dst->agent, "verify", 60000, &err);
-
-	if (r) {
-		char *s = mc_strdup_printf("%lld pages carry the expected tags",
-					   agent_reply_int(r, "checked", -1));
-
-		mc_case_oracle(c, "guest_verify", true, s, json_incref(r));
-		free(s);
-	} else if (vm_dead(p->dst, &why)) {
-		mc_case_fail(c, "%s", why);
-	} else {
-		mc_case_oracle(c, "guest_verify", false, err, NULL);
-	}
-	json_decref(r);
-	free(why);
-	free(err);
-}
 
 void pair_record_metrics(struct mc_case *c, struct pair *p, const struct mig_result *r)
 {

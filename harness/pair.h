@@ -36,9 +36,7 @@ struct pair {
 	double t_launch;
 };
 
-/* Starts both sides and waits for the source agent; on failure the case is failed. */
-int pair_start(struct mc_case *c, const struct pair_opts *o, struct pair *p);
-/* The two halves of pair_start: start both QEMUs; wait for the source agent. */
+/* Starts both QEMUs; then waits for the source agent. */
 int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p);
 int pair_wait_ready(struct mc_case *c, struct pair *p);
 /* A side's migration blockers (query-migrate blocked-reasons), or NULL if none. */
@@ -49,12 +47,6 @@ bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out);
 int pair_resume(struct mc_case *c, struct pair *p, struct mig_result *r);
 /* Agent command on a side; on error fails the case with the agent's reason. */
 json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeout_ms);
-/*
- * Runs the migration and records its phase time; fails the case when the
- * harness could not drive it (QEMU's own outcome is left in *r).
- */
-int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
-		 struct mig_result *r);
 /* Records a migration result's metrics and fails the case unless it completed. */
 bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r);
 void pair_stop(struct pair *p);
@@ -65,18 +57,6 @@ void pair_stop(struct pair *p);
  * buffer of `mib` MiB, rewritten continuously when `dirtying`, else static.
  */
 int pair_start_workload(struct mc_case *c, struct pair *p, int mib, bool dirtying);
-
-/*
- * Holds pre-copy open: bandwidth capped and a 1 ms downtime limit until the
- * source has done `syncs` dirty syncs, then lifts the cap with
- * `release_downtime_ms` as the downtime limit so it converges.
- */
-#define PAIR_CAP_BANDWIDTH (64ull << 20)
-void pair_hold_precopy(struct mig_plan *plan, int syncs, uint64_t release_downtime_ms);
-/* Fails the case unless the migration made at least `min` dirty syncs. */
-void pair_check_syncs(struct mc_case *c, const struct mig_result *r, int min);
-/* The agent's verify on the destination; records the "guest_verify" oracle. */
-void pair_verify_guest(struct mc_case *c, struct pair *p);
 /* Records migration and heartbeat metrics after the destination resumed. */
 void pair_record_metrics(struct mc_case *c, struct pair *p, const struct mig_result *r);
 

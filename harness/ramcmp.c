@@ -91,8 +91,14 @@ void ram_compare(const uint8_t *src, const uint8_t *dst, size_t len, size_t page
 			memcpy(d->dst, dst + off, show);
 		}
 		out->differing++;
+		ranges_add(&out->where, ram_layout_gpa(l, off), n);
 	}
 	out->seconds = (mc_now_ns() - t0) / 1e9;
+}
+
+void ram_cmp_free(struct ram_cmp *c)
+{
+	ranges_free(&c->where);
 }
 
 static json_t *hex_bytes(const uint8_t *b, size_t n)

@@ -11,6 +11,8 @@
 #ifndef MIGCHECK_RAMCMP_H
 #define MIGCHECK_RAMCMP_H
 
+#include "ranges.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +43,7 @@ struct ram_cmp {
 	uint64_t differing;
 	unsigned nreported;
 	struct ram_diff diff[RAMCMP_MAX_REPORTED];
+	struct mc_ranges where; /* every differing page, by guest physical address */
 	double seconds;
 };
 
@@ -57,8 +60,10 @@ uint64_t ram_layout_gpa(const struct ram_layout *l, uint64_t offset);
 /* Backend offset of a guest physical address (UINT64_MAX if not RAM). */
 uint64_t ram_layout_offset(const struct ram_layout *l, uint64_t gpa);
 
+/* Fills *out (free it with ram_cmp_free). */
 void ram_compare(const uint8_t *src, const uint8_t *dst, size_t len, size_t page_size,
 		 const struct ram_layout *l, struct ram_cmp *out);
+void ram_cmp_free(struct ram_cmp *c);
 json_t *ram_cmp_json(const struct ram_cmp *c);
 /* "3 differing pages, first at GPA 0x..." */
 char *ram_cmp_summary(const struct ram_cmp *c);

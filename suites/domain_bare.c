@@ -50,7 +50,6 @@
 #define STORM_PAGES 256
 #define DID 1
 
-#define FILL_MAGIC 0x4c4c49464b4d4656ull /* "VFMKFILL" */
 
 struct dom_variant {
 	bool scalable;
@@ -199,7 +198,7 @@ static bool dma(struct dom *d, const char *step, uint64_t iova, uint64_t pages, 
 		for (i = 0; i < pages && !s; i++) {
 			const uint64_t *w = (const uint64_t *)bare_ram(&d->g, gpa + i * 4096, 24);
 
-			if (!w || w[0] != FILL_MAGIC || w[1] != seed || w[2] != i)
+			if (!w || w[0] != VFM_FILL_MAGIC || w[1] != seed || w[2] != i)
 				s = mc_strdup_printf("%s: DMA to IOVA 0x%" PRIx64
 						     " did not land at GPA 0x%" PRIx64,
 						     step, iova + i * 4096, gpa + i * 4096);
@@ -736,29 +735,29 @@ V(scalable_type1, true, MOCK_TYPE1);
 V(scalable_iommufd, true, MOCK_IOMMUFD);
 
 #define CASES(vname, var)                                                                          \
-	MC_TEST("domain", "domain", vname, "map_unmap_page", map_unmap_page, &var, 60,             \
+	MC_TEST("domain", vname, "map_unmap_page", map_unmap_page, &var, 60,             \
 		"4K map/unmap with page-selective invalidation (AM 0 and 2)"),                     \
-	    MC_TEST("domain", "domain", vname, "invalidate_domain", invalidate_domain, &var, 60,   \
+	    MC_TEST("domain", vname, "invalidate_domain", invalidate_domain, &var, 60,   \
 		    "scattered maps and unmaps under domain-selective IOTLB invalidation"),        \
-	    MC_TEST("domain", "domain", vname, "invalidate_global", invalidate_global, &var, 60,   \
+	    MC_TEST("domain", vname, "invalidate_global", invalidate_global, &var, 60,   \
 		    "global IOTLB and context-cache invalidation"),                                \
-	    MC_TEST("domain", "domain", vname, "huge_2m", huge_2m, &var, 60,                       \
+	    MC_TEST("domain", vname, "huge_2m", huge_2m, &var, 60,                       \
 		    "2 MiB second-level leaf"),                                                    \
-	    MC_TEST("domain", "domain", vname, "huge_1g", huge_1g, &var, 60,                       \
+	    MC_TEST("domain", vname, "huge_1g", huge_1g, &var, 60,                       \
 		    "1 GiB second-level leaf"),                                                    \
-	    MC_TEST("domain", "domain", vname, "readonly", readonly, &var, 60,                     \
+	    MC_TEST("domain", vname, "readonly", readonly, &var, 60,                     \
 		    "read-only leaf: present read-only, DMA writes fault; upgrade and downgrade"), \
-	    MC_TEST("domain", "domain", vname, "passthrough", passthrough, &var, 60,               \
+	    MC_TEST("domain", vname, "passthrough", passthrough, &var, 60,               \
 		    "pass-through from attach, to translated and back"),                           \
-	    MC_TEST("domain", "domain", vname, "passthrough_live", passthrough_live, &var, 60,     \
+	    MC_TEST("domain", vname, "passthrough_live", passthrough_live, &var, 60,     \
 		    "translated with live mappings to pass-through and back"),                     \
-	    MC_TEST("domain", "domain", vname, "blocked", blocked, &var, 60,                       \
+	    MC_TEST("domain", vname, "blocked", blocked, &var, 60,                       \
 		    "context not present: no mappings, DMA faults; re-attach restores"),           \
-	    MC_TEST("domain", "domain", vname, "storm_strict", storm_strict, &var, 120,            \
+	    MC_TEST("domain", vname, "storm_strict", storm_strict, &var, 120,            \
 		    "256 random pages, page-selective invalidation per page"),                     \
-	    MC_TEST("domain", "domain", vname, "storm_batched", storm_batched, &var, 120,          \
+	    MC_TEST("domain", vname, "storm_batched", storm_batched, &var, 120,          \
 		    "256 random pages, batched domain-selective invalidation"),                    \
-	    MC_TEST("domain", "domain", vname, "stale_mapping", stale_mapping, &var, 60,           \
+	    MC_TEST("domain", vname, "stale_mapping", stale_mapping, &var, 60,           \
 		    "negative control: a mapping the mock keeps after unmap must be reported")
 
 static const struct mc_test domain_bare_tests[] = {

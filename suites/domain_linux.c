@@ -22,6 +22,8 @@
 #include "pair.h"
 #include "runner.h"
 #include "util.h"
+#include "matrix.h"
+#include "viommu.h"
 #include "vtd_tables.h"
 
 #include <inttypes.h>
@@ -366,6 +368,7 @@ static char *lin_cmdline(const struct lin_variant *v, const char *extra)
 /* The vIOMMU first, then the mock's device; `paused` adds -S (both sides). */
 static char **lin_args(const struct lin_variant *v, const struct mock_rig *rig, bool paused)
 {
+	const char *const *vi = viommu_qemu_args(v->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY, true);
 	char **a = calloc(16 + 8, sizeof(*a));
 	size_t n = 0, i;
 
@@ -373,11 +376,8 @@ static char **lin_args(const struct lin_variant *v, const struct mock_rig *rig, 
 		abort();
 	if (paused)
 		a[n++] = strdup("-S");
-	a[n++] = strdup("-machine");
-	a[n++] = strdup("kernel-irqchip=split");
-	a[n++] = strdup("-device");
-	a[n++] = strdup(v->scalable ? "intel-iommu,caching-mode=on,intremap=on,x-scalable-mode=on"
-				    : "intel-iommu,caching-mode=on,intremap=on");
+	for (; *vi; vi++)
+		a[n++] = strdup(*vi);
 	for (i = 0; rig->args[i] && n < 22; i++)
 		a[n++] = strdup(rig->args[i]);
 	return a;
@@ -682,7 +682,8 @@ struct lin_mig {
 	enum lin_switch sw;
 	enum lin_phase ph;
 	bool high, drop_dirty;
-	bool switched, event_expected;
+	bool switched, event_expected, released;
+	int sync_at;
 	uint64_t event_iova;
 	char *hook_err;
 };
@@ -731,6 +732,7 @@ static int lin_hook_sync(struct mig_run *run, void *opaque, char **err)
 
 	if (m->ph != PH_SETUP && lin_switch_now(m, err) < 0)
 		return -1;
+	m->released = true;
 	/* type1 reports every mapped page dirty: the last pass is big. */
 	return mig_run_set_limits(run, 4ull << 30, v->backend == MOCK_TYPE1 ? 20000 : 2000, err);
 }
@@ -778,6 +780,21 @@ static uint64_t mem_available(void)
 		kib = strtoull(p + 13, NULL, 10);
 	free(s);
 	return kib << 10;
+}
+
+static int lin_hook(struct mig_run *run, enum mig_point at, int n, void *opaque, char **err)
+{
+	struct lin_mig *m = opaque;
+
+	switch (at) {
+	case MIG_AT_SETUP:
+		return lin_hook_setup(run, opaque, err);
+	case MIG_AT_SYNC:
+		return !m->released && n >= m->sync_at ? lin_hook_sync(run, opaque, err) : 0;
+	case MIG_AT_PRE_SWITCHOVER:
+		return lin_hook_preswitch(run, opaque, err);
+	}
+	return 0;
 }
 
 /* The guest state before migration, from which the switch starts. */
@@ -861,7 +878,7 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	 * HWPT) or type1's with enable-migration=on; no device DMA logging.
 	 * Where QEMU refuses the device outright that is its answer too.
 	 */
-	spec.dev[0].no_dma_logging = true;
+	spec.dev[0].personality = VFM_PERS_NO_TRACKER;
 	spec.enable_migration = v->backend == MOCK_TYPE1 ? "on" : NULL;
 	spec.iommu_dirty = v->backend != MOCK_TYPE1;
 	if (mock_rig_prepare(mc_case_workdir(c), cfg->mock_lib, &spec, &d->rig, &err) < 0) {
@@ -906,13 +923,11 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		    : ph == PH_SYNC ? "after dirty sync 2"
 				    : "as the last guest action before "
 				      "switchover");
-	plan.max_bandwidth = PAIR_CAP_BANDWIDTH;
+	plan.max_bandwidth = 64ull << 20;
 	plan.downtime_limit_ms = 1;
-	plan.on_setup = lin_hook_setup;
-	plan.iteration = ph == PH_PRESWITCH ? LIN_SYNC_N + 1 : LIN_SYNC_N;
-	plan.on_iteration = lin_hook_sync;
+	m.sync_at = ph == PH_PRESWITCH ? LIN_SYNC_N + 1 : LIN_SYNC_N;
+	plan.hook = lin_hook;
 	plan.pause_before_switchover = true;
-	plan.on_pre_switchover = lin_hook_preswitch;
 	plan.opaque = &m;
 	if (mig_run(d->p.src, d->p.dst, &plan, &r, &err) < 0) {
 		lin_alive(d, "migration");
@@ -1008,7 +1023,7 @@ LV(l_sm_np_lz_t1, true, false, false, MOCK_TYPE1);
 LV(l_sm_np_lz_fd, true, false, false, MOCK_IOMMUFD);
 
 #define LT(vname, var, test, fn, timeout, summary)                                                 \
-	MC_TEST("domain", "domain", vname, test, fn, &var, timeout, summary)
+	MC_TEST("domain", vname, test, fn, &var, timeout, summary)
 #define LMIG(vname, var, sw, what)                                                                 \
 	LT(vname, var, "mig_" #sw "_setup", linux_mig_##sw##_setup, 240,                           \
 	   what " during migration, at setup"),                                                    \

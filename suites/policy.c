@@ -20,12 +20,14 @@
  * that lifts the restriction shows as XPASS; anything else fails with both
  * decisions in the reason.
  */
+#include "defects.h"
 #include "matrix.h"
 #include "migrate.h"
 #include "mockdev.h"
 #include "policy_table.h"
 #include "runner.h"
 #include "util.h"
+#include "viommu.h"
 #include "vm.h"
 
 #include <stdio.h>
@@ -42,7 +44,7 @@ struct policy_run {
 	struct mock_rig rig;
 	struct vm *src, *dst;
 	int ndev;
-	char *sysfs[MOCK_MAX_DEV], *id[MOCK_MAX_DEV], *fd[MOCK_MAX_DEV];
+	char *sysfs[VFM_MAX_DEVICES], *id[VFM_MAX_DEVICES], *fd[VFM_MAX_DEVICES];
 	char *version;
 	struct pt_decision obs;
 	json_t *syncs; /* sync records per tracker, for the record */
@@ -69,7 +71,7 @@ static void device_idents(struct policy_run *p)
 	int k = 0;
 	size_t i;
 
-	for (i = 0; p->rig.args[i] && p->rig.args[i + 1] && k < MOCK_MAX_DEV; i++) {
+	for (i = 0; p->rig.args[i] && p->rig.args[i + 1] && k < VFM_MAX_DEVICES; i++) {
 		const char *dev = p->rig.args[i + 1];
 		char *sysfs;
 
@@ -145,15 +147,6 @@ static void parse_stderr(const char *path, const char *qemu, struct pt_strv *war
 }
 
 /* "migrate: GenericError: text" (the QMP client's form) -> "text". */
-static const char *qmp_error_text(const char *err)
-{
-	const char *s = err;
-	int skip;
-
-	for (skip = 0; skip < 2 && strstr(s, ": "); skip++)
-		s = strstr(s, ": ") + 2;
-	return s;
-}
 
 static const char *tracker_of_sync(const char *t)
 {
@@ -256,7 +249,7 @@ static int observe_running(struct policy_run *p)
 	}
 
 	p->spec.env = (const char *const *)p->rig.env[VM_DST];
-	p->dst = vm_start(&p->spec, VM_DST, mc_case_workdir(p->c), &err);
+	p->dst = vm_start(&p->spec, VM_DST, mc_case_workdir(p->c), NULL, &err);
 	if (!p->dst) {
 		mc_case_fail(p->c, "the destination did not start: %s", err);
 		goto out;
@@ -268,27 +261,26 @@ static int observe_running(struct policy_run *p)
 	}
 	t0 = mc_now_s();
 	if (mig_run(p->src, p->dst, &plan, &r, &err) < 0) {
-		/* The migrate command itself refused. */
-		if (err && !strncmp(err, "migrate: ", strlen("migrate: "))) {
-			p->obs.outcome = PT_REFUSED;
-			pt_strv_add(&p->obs.texts, qmp_error_text(err));
-			ret = 0;
-		} else {
-			mc_case_fail(p->c, "could not drive the migration: %s", err);
-		}
+		mc_case_fail(p->c, "could not drive the migration: %s", err);
 		goto out;
 	}
 	mc_case_phase(p->c, "migration", mc_now_s() - t0);
 	mc_case_set(p->c, "migration",
-		    json_pack("{s:s, s:s*}", "status", r.status, "error", r.error));
-	if (!strcmp(r.status, "failed") && r.error && !strncmp(r.error, "src: ", 5)) {
+		    json_pack("{s:s, s:s, s:s*}", "status", r.status, "outcome",
+			      mig_outcome_name(r.outcome), "error", r.error));
+	/*
+	 * Refused: by the migrate command itself, or by the source failing it
+	 * at the start (QEMU's save_prepare check for postcopy with VFIO).
+	 */
+	if (r.outcome == MIG_REFUSED || (r.outcome == MIG_FAILED && r.side == VM_SRC)) {
 		p->obs.outcome = PT_REFUSED;
-		pt_strv_add(&p->obs.texts, r.error + 5);
+		pt_strv_add(&p->obs.texts, r.desc ? r.desc : r.error);
 		ret = 0;
 		goto out;
 	}
-	if (strcmp(r.status, "completed")) {
-		mc_case_fail(p->c, "migration %s: %s", r.status, r.error ? r.error : "no reason");
+	if (r.outcome != MIG_COMPLETED) {
+		mc_case_fail(p->c, "migration %s: %s", mig_outcome_name(r.outcome),
+			     r.error ? r.error : "no reason");
 		goto out;
 	}
 	json_object_set_new(mc_case_metrics(p->c), "migration", mig_metrics(&r));
@@ -300,22 +292,12 @@ out:
 	return ret;
 }
 
-/* --expectations, else $MIGCHECK_EXPECTATIONS, else the source tree's tables. */
-static const char *expectations_dir(const struct mc_config *cfg)
-{
-	if (cfg->expectations_dir)
-		return cfg->expectations_dir;
-	if (getenv("MIGCHECK_EXPECTATIONS") && *getenv("MIGCHECK_EXPECTATIONS"))
-		return getenv("MIGCHECK_EXPECTATIONS");
-	return MIGCHECK_EXPECTATIONS_DIR;
-}
-
 /* Compares the observed decision with the table and reports the verdict. */
 static void judge(struct policy_run *p)
 {
 	const struct mc_config *cfg = mc_case_config(p->c);
-	const char *dir = expectations_dir(cfg);
-	char *names[MOCK_MAX_DEV] = {NULL};
+	const char *dir = expectations_dir(cfg->expectations_dir);
+	char *names[VFM_MAX_DEVICES] = {NULL};
 	struct pt_table *t = NULL;
 	struct pt_decision exp = {0};
 	const struct pt_rule *rule;
@@ -374,7 +356,7 @@ static void judge(struct policy_run *p)
 	}
 out:
 	mc_case_set(p->c, "policy", rec);
-	for (k = 0; k < MOCK_MAX_DEV; k++)
+	for (k = 0; k < VFM_MAX_DEVICES; k++)
 		free(names[k]);
 	pt_decision_clear(&exp);
 	pt_free(t);
@@ -386,7 +368,7 @@ static void policy_case(struct mc_case *c, const void *data)
 {
 	const struct mc_config *cfg = mc_case_config(c);
 	struct policy_run p = {.c = c, .cell = data};
-	const char *const *pre = mx_cell_pre_args(p.cell);
+	const char *const *pre = viommu_qemu_args(p.cell->v[MX_VIOMMU], false);
 	struct mock_spec ms;
 	const char **args = NULL;
 	size_t n = 0, i;
@@ -425,7 +407,7 @@ static void policy_case(struct mc_case *c, const void *data)
 	    .env = (const char *const *)p.rig.env[VM_SRC],
 	};
 
-	p.src = vm_start(&p.spec, VM_SRC, mc_case_workdir(c), &err);
+	p.src = vm_start(&p.spec, VM_SRC, mc_case_workdir(c), NULL, &err);
 	path = mc_strdup_printf("%s/src.stderr", mc_case_workdir(c));
 	if (!p.src) {
 		char *text = NULL;
@@ -461,7 +443,7 @@ out:
 	mock_rig_free(&p.rig);
 	pt_decision_clear(&p.obs);
 	json_decref(p.syncs);
-	for (i = 0; i < MOCK_MAX_DEV; i++) {
+	for (i = 0; i < VFM_MAX_DEVICES; i++) {
 		free(p.sysfs[i]);
 		free(p.id[i]);
 		free(p.fd[i]);
@@ -483,7 +465,6 @@ __attribute__((constructor)) static void policy_register(void)
 		abort();
 	for (i = 0; i < n; i++)
 		tests[i] = (struct mc_test){
-		    .suite = "policy",
 		    .fixture = "policy",
 		    .variant = cells[i].variant,
 		    .test = "migrates",

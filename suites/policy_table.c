@@ -305,12 +305,12 @@ static int parse_rule(json_t *j, const char *file, size_t index, struct pt_rule 
 		goto out;
 	val = json_object_get(j, "device");
 	if (val && (!json_is_integer(val) || json_integer_value(val) < 0 ||
-		    json_integer_value(val) >= MOCK_MAX_DEV ||
+		    json_integer_value(val) >= VFM_MAX_DEVICES ||
 		    (r->outcome != PT_REFUSED && r->outcome != PT_REALIZE_ERROR))) {
 		mc_set_err(err,
 			   "%s: \"device\" (0-%d) names the device of a refused or "
 			   "realize-error text",
-			   ctx, MOCK_MAX_DEV - 1);
+			   ctx, VFM_MAX_DEVICES - 1);
 		goto out;
 	}
 	r->device = val ? (int)json_integer_value(val) : 0;
@@ -333,7 +333,7 @@ void pt_free(struct pt_table *t)
 	for (i = 0; i < t->nrules; i++)
 		rule_clear(&t->rules[i]);
 	free(t->rules);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < PT_MAX_BACKENDS; i++)
 		free(t->naming[i]);
 	free(t->path);
 	free(t->from);
@@ -430,7 +430,7 @@ static int parse_naming(struct pt_table *t, json_t *names, const char *path, cha
 		for (b = 0; b < mx_value_count(MX_BACKEND); b++)
 			if (!strcmp(key, mx_value_name(MX_BACKEND, b)))
 				break;
-		if (b == mx_value_count(MX_BACKEND) || b >= 3) {
+		if (b == mx_value_count(MX_BACKEND) || b >= PT_MAX_BACKENDS) {
 			mc_set_err(err, "%s: \"device-names\": unknown backend \"%s\"", path, key);
 			return -1;
 		}
@@ -685,7 +685,7 @@ char *pt_subst(const char *tmpl, const char *name)
 
 char *pt_device_name(const struct pt_table *t, int backend, const struct pt_device *d)
 {
-	const char *tmpl = backend >= 0 && backend < 3 ? t->naming[backend] : NULL;
+	const char *tmpl = backend >= 0 && backend < PT_MAX_BACKENDS ? t->naming[backend] : NULL;
 	char *out = strdup(""), *old;
 
 	if (!tmpl)

@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #define PT_FORMAT 1
+#define PT_MAX_BACKENDS 8 /* backend axis values a table can name */
 
 enum pt_outcome { PT_ALLOWED, PT_BLOCKED, PT_REFUSED, PT_REALIZE_ERROR, PT_NOUTCOMES };
 
@@ -60,7 +61,7 @@ struct pt_device {
 struct pt_table {
 	char *path;
 	char *from, *before; /* version range: from <= v < before; NULL: open */
-	char *naming[3];     /* per backend (enum mock_backend): template, NULL: default */
+	char *naming[PT_MAX_BACKENDS]; /* per backend axis value: template, NULL: default */
 	struct pt_rule *rules;
 	size_t nrules;
 };

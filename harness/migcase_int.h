@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* migcase_int.h: the running case, shared by the runner and its oracles only. */
+#ifndef MIGCHECK_MIGCASE_INT_H
+#define MIGCHECK_MIGCASE_INT_H
+
+#include "migcase.h"
+
+struct mcase {
+	struct mc_case *c;
+	const struct mcase_spec *s;
+	struct pair p;
+	struct mock_rig rig;
+	bool have_rig;
+	char **args;
+	char *append;
+	struct mig_run *mig; /* during the migration */
+	struct mig_result r;
+	bool ran[MCASE_MAX_HOOKS];
+	/* for the known-defects table */
+	bool crashed;
+	char *stderr_tail;
+	const char *pattern;
+	char *observed;
+	struct mc_ranges ram_flagged; /* pages the RAM oracle found differing */
+	struct mc_ranges extra_dma;   /* DMA the suite armed beyond the spec's plan */
+	char *phase_name;
+	void *scratch;
+};
+
+extern const struct mcase_oracle mcase_oracle_ram, mcase_oracle_ring, mcase_oracle_verify;
+
+/* "what" or "<label>.what" (malloc'd). */
+char *mcase_name(struct mcase *k, const char *what);
+/* The same for phase names; valid until the next call. */
+const char *mcase_label_phase(struct mcase *k, const char *what);
+/* False (and the case failed with the root cause, once) when a QEMU died. */
+bool mcase_alive(struct mcase *k);
+
+#endif
