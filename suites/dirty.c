@@ -357,6 +357,13 @@ static void describe(struct dirty_case *d)
 	s->data = d;
 }
 
+static const struct mc_fixture dirty_fixture = {
+    .name = "dirty",
+    .order = 2,
+    .summary = "dirty-tracking correctness with DMA-capable devices over the matrix",
+};
+MC_FIXTURE(dirty_fixture)
+
 /* ---- which cells carry which cases ---- */
 
 /* The plain cell per tracker that negative controls and scenarios run on. */

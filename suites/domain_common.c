@@ -13,6 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct mc_fixture domain_fixture = {
+    .name = "domain",
+    .order = 4,
+    .summary = "guest IOMMU domain switches and mapping coherence",
+};
+MC_FIXTURE(domain_fixture)
+
 void dom_watch_init(struct dom_watch *w, struct mc_case *c)
 {
 	memset(w, 0, sizeof(*w));

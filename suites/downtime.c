@@ -276,6 +276,13 @@ static struct dt_case cases[] = {
     {.tracker = MX_DEVICE_LOG, .selftest = true},
 };
 
+static const struct mc_fixture downtime_fixture = {
+    .name = "downtime",
+    .order = 3,
+    .summary = "what each dirty tracker costs at switchover",
+};
+MC_FIXTURE(downtime_fixture)
+
 #define DT(variant, test, i, timeout, summary)                                                     \
 	MC_TEST("downtime", variant, test, downtime_scaling, &cases[i], timeout,        \
 		summary)

@@ -453,6 +453,13 @@ out:
 	free(err);
 }
 
+static const struct mc_fixture policy_fixture = {
+    .name = "policy",
+    .order = 1,
+    .summary = "what QEMU decides for each matrix cell, against the release's table",
+};
+MC_FIXTURE(policy_fixture)
+
 /* One case per valid cell; the cells live as long as the registry. */
 __attribute__((constructor)) static void policy_register(void)
 {

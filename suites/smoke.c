@@ -100,6 +100,13 @@ static const struct mcase_spec selftest = {
     .detect = {{"ram", corrupted_page}, {"guest_verify", corrupted_page}},
 };
 
+static const struct mc_fixture smoke_fixture = {
+    .name = "smoke",
+    .order = 0,
+    .summary = "live migration of the Linux guest without devices",
+};
+MC_FIXTURE(smoke_fixture)
+
 #define SMOKE(variant, test, spec, summary)                                                        \
 	MC_TEST("smoke", variant, test, mcase_test, &spec, 90, summary)
 
