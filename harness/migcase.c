@@ -444,15 +444,34 @@ static const struct mcase_detect *detect_for(const struct mcase_spec *s, const c
 	return NULL;
 }
 
-/*
- * A negative control passes only when the oracle failed and every place it
- * flagged lies where the fault was injected.
- */
+bool mcase_detected(const struct mcase_verdict *v, const struct mc_ranges *where, char **summary)
+{
+	const struct mc_range *out = ranges_first_outside(&v->flagged, where);
+	bool ok = !v->pass && !ranges_empty(&v->flagged) && !out && !ranges_empty(where);
+
+	if (v->pass)
+		*summary = mc_strdup_printf("the injected fault went unnoticed: %s", v->summary);
+	else if (ranges_empty(where))
+		*summary = mc_strdup_printf("the fault was injected nowhere, yet: %s", v->summary);
+	else if (ranges_empty(&v->flagged))
+		*summary = mc_strdup_printf("it failed without saying where: %s", v->summary);
+	else if (out)
+		*summary = mc_strdup_printf("flagged 0x%" PRIx64 "+0x%" PRIx64 ", outside the "
+					    "%" PRIu64 " injected byte(s): %s",
+					    out->start, out->len, ranges_bytes(where), v->summary);
+	else
+		*summary = mc_strdup_printf("caught the injected fault exactly where it was "
+					    "injected (%" PRIu64 " page(s) flagged, %" PRIu64
+					    " byte(s) injected): %s",
+					    v->units, ranges_bytes(where), v->summary);
+	return ok;
+}
+
+/* Records a negative control's verdict on one oracle. */
 static void judge_detection(struct mcase *k, const struct mcase_detect *d, const char *name,
 			    struct mcase_verdict *v)
 {
 	struct mc_ranges where;
-	const struct mc_range *out;
 	char *err = NULL, *sum;
 	bool ok;
 
@@ -463,21 +482,7 @@ static void judge_detection(struct mcase *k, const struct mcase_detect *d, const
 		ranges_free(&where);
 		return;
 	}
-	out = ranges_first_outside(&v->flagged, &where);
-	ok = !v->pass && !ranges_empty(&v->flagged) && !out && !ranges_empty(&where);
-	if (v->pass)
-		sum = mc_strdup_printf("the injected fault went unnoticed: %s", v->summary);
-	else if (ranges_empty(&where))
-		sum = mc_strdup_printf("the fault was injected nowhere, yet: %s", v->summary);
-	else if (out)
-		sum = mc_strdup_printf("flagged 0x%" PRIx64 "+0x%" PRIx64 ", outside the %" PRIu64
-				       " injected byte(s): %s",
-				       out->start, out->len, ranges_bytes(&where), v->summary);
-	else
-		sum = mc_strdup_printf("caught the injected fault exactly where it was injected "
-				       "(%" PRIu64 " page(s) flagged, %" PRIu64
-				       " byte(s) injected): %s",
-				       v->units, ranges_bytes(&where), v->summary);
+	ok = mcase_detected(v, &where, &sum);
 	json_object_set_new(v->details ? v->details : (v->details = json_object()), "injected",
 			    ranges_json(&where, 64));
 	mc_case_oracle(k->c, name, ok, sum, json_incref(v->details));
