@@ -730,3 +730,29 @@ void mcase_test(struct mc_case *c, const void *spec)
 {
 	mcase_run(c, spec);
 }
+
+void mcase_register(struct mc_test *tests, size_t n)
+{
+	struct mx_cell *cells = calloc(n, sizeof(*cells));
+	size_t i;
+
+	if (!cells)
+		abort();
+	for (i = 0; i < n; i++) {
+		const struct mcase_spec *s = tests[i].data;
+
+		if (tests[i].axes || tests[i].fn != mcase_test)
+			continue;
+		mx_cell_clear(&cells[i]);
+		cells[i].v[MX_GUEST] = s->guest;
+		cells[i].v[MX_VIOMMU] = s->viommu;
+		if (s->viommu != MX_VI_NONE && s->guest == MX_GUEST_LINUX)
+			cells[i].v[MX_GUEST_IOMMU] = s->guest_iommu;
+		if (s->mock.ndev)
+			cells[i].v[MX_BACKEND] = s->mock.backend;
+		mx_cell_name(&cells[i]);
+		tests[i].axes = cells[i].axes;
+	}
+	/* The cells live as long as the registry. */
+	mc_register_tests(tests, n);
+}

@@ -151,6 +151,17 @@ int mcase_run(struct mc_case *c, const struct mcase_spec *s);
 /* A test function that runs the spec given as its data. */
 void mcase_test(struct mc_case *c, const void *spec);
 
+/*
+ * Registers tests whose data is a spec, giving each without axes the ones
+ * its spec describes (guest, vIOMMU and guest mode, backend with devices).
+ */
+void mcase_register(struct mc_test *tests, size_t n);
+#define MCASE_SUITE(tests)                                                                         \
+	__attribute__((constructor)) static void mcase_register_##tests(void)                     \
+	{                                                                                          \
+		mcase_register(tests, sizeof(tests) / sizeof(tests[0]));                           \
+	}
+
 /* ---- for hooks and oracles ---- */
 struct mc_case *mcase_case(struct mcase *k);
 const struct mcase_spec *mcase_spec(struct mcase *k);

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 #define MC_REPORT_SCHEMA "migcheck-report"
-#define MC_REPORT_SCHEMA_VERSION 1
+#define MC_REPORT_SCHEMA_VERSION 2
 
 struct report;
 

@@ -110,8 +110,6 @@ MC_FIXTURE(smoke_fixture)
 #define SMOKE(variant, test, spec, summary)                                                        \
 	MC_TEST("smoke", variant, test, mcase_test, &spec, 90, summary)
 
-static const char *const smoke_axes[] = {"guest=linux", "viommu=none", NULL};
-
 static struct mc_test smoke_tests[] = {
     SMOKE("idle", "migrate", idle, "idle Linux guest, RAM equality and agent verify"),
     SMOKE("dirty", "migrate", dirty, "CPU dirtying during held pre-copy (>= 3 dirty syncs)"),
@@ -120,11 +118,17 @@ static struct mc_test smoke_tests[] = {
 	  "negative control: a corrupted destination page must be caught where it is"),
 };
 
-__attribute__((constructor)) static void smoke_register(void)
-{
-	size_t i;
+MCASE_SUITE(smoke_tests)
 
-	for (i = 0; i < sizeof(smoke_tests) / sizeof(smoke_tests[0]); i++)
-		smoke_tests[i].axes = smoke_axes;
-	mc_register_tests(smoke_tests, sizeof(smoke_tests) / sizeof(smoke_tests[0]));
-}
+/* 64 MiB dirtied by the guest while pre-copy is held open for five dirty syncs. */
+static const struct mcase_spec heavy = {
+    .buffer_mib = 64,
+    .dirtying = true,
+    .hold_syncs = 5,
+    .min_syncs = 5,
+};
+static struct mc_test heavy_tests[] = {
+    MC_TEST("smoke", "heavy", "migrate", mcase_test, &heavy, 120,
+	    "64 MiB dirtied during five held dirty syncs"),
+};
+MCASE_SUITE(heavy_tests)
