@@ -494,8 +494,10 @@ int lvpair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	    .env = env_src,
 	};
 	add_subst(lp, p->src->console_path, p->dst->console_path);
+	/* The XML holds environment values apart from their names. */
 	for (i = 0; env_src && env_dst && env_src[i] && env_dst[i]; i++)
-		add_subst(lp, env_src[i], env_dst[i]);
+		if (strchr(env_src[i], '=') && strchr(env_dst[i], '='))
+			add_subst(lp, strchr(env_src[i], '=') + 1, strchr(env_dst[i], '=') + 1);
 	xml = lvdomain_xml(&ds, &how);
 	json_object_set_new(lp->record, "domain",
 			    json_pack("{s:s, s:o}", "name", DOM_NAME, "generated", how));
