@@ -32,8 +32,10 @@ while [ -z "$(ls "$WORK"/r/runs/*/cases/*/libvirt/dst/log/qemu/migcheck.log 2>/d
 	fi
 	sleep 0.1
 done
-note "destination QEMU started; namespaces now: $(ns_list | comm -13 "$NS_BEFORE" - | tr '\n' ' ')"
+note "destination QEMU started; new namespaces: $(ns_list | comm -13 "$NS_BEFORE" - | tr "\n" " ")"
+# The leftover check's negative control: it must see the live run.
 [ -n "$(ns_list | comm -13 "$NS_BEFORE" -)" ] || fail "the run's namespaces are not visible"
+[ "$(pgrep -xc libvirtd || true)" -gt "$LIBVIRTD_BEFORE" ] || fail "the run's libvirtd is not visible"
 
 kill -KILL $harness
 wait $harness 2>/dev/null || true

@@ -10,7 +10,7 @@
 # Every network and mount namespace some process is in, sorted.
 ns_list() {
 	for p in /proc/[0-9]*; do
-		readlink "$p/ns/net" "$p/ns/mnt" 2>/dev/null
+		readlink "$p/ns/net" "$p/ns/mnt" 2>/dev/null || true
 	done | sort -u
 }
 
