@@ -8,6 +8,7 @@
  *   migcheck bench [--repeat N] [SUITE|GLOB ...] phase timings and oracle speed
  */
 #include "bench.h"
+#include "lvpair.h"
 #include "matrix.h"
 #include "probe.h"
 #include "runner.h"
@@ -56,6 +57,9 @@ static void usage(FILE *out)
 	    "  --run-id ID         name of the run directory (default: date-time-pid)\n"
 	    "  --timeout SEC       per-case timeout, overriding each test's own\n"
 	    "  -j, --jobs N        run up to N cases at once (default 1); output keeps its order\n"
+	    "  --via qemu|libvirt  who starts and migrates the QEMUs of pair-based cases: the\n"
+	    "                      harness (default, or $MIGCHECK_VIA), or private libvirt\n"
+	    "                      daemons in two namespaced hosts (root; see README)\n"
 	    "  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
 	    "  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
 	    "  --json              (list, probe) machine-readable output\n"
@@ -138,6 +142,7 @@ int main(int argc, char **argv)
 		OPT_NOPROGRESS,
 		OPT_REPEAT,
 		OPT_ORACLE_MIB,
+		OPT_VIA,
 		OPT_AXIS = 512
 	};
 	static const struct option fixed_opts[] = {
@@ -156,6 +161,7 @@ int main(int argc, char **argv)
 	    {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 	    {"repeat", required_argument, NULL, OPT_REPEAT},
 	    {"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
+	    {"via", required_argument, NULL, OPT_VIA},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	/* The fixed options, then one per axis of the table. */
@@ -166,6 +172,7 @@ int main(int argc, char **argv)
 	    .mock_lib = MIGCHECK_MOCK_LIB,
 	    .reports_dir = MIGCHECK_REPORTS_DIR,
 	    .progress = isatty(2),
+	    .via = getenv("MIGCHECK_VIA"),
 	};
 	struct mc_selection sel = {0};
 	char *filters[MX_NAXES + 1] = {0};
@@ -282,6 +289,9 @@ int main(int argc, char **argv)
 				oracle_mib = v;
 			break;
 		}
+		case OPT_VIA:
+			cfg.via = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -313,6 +323,12 @@ int main(int argc, char **argv)
 				    mc_strdup_printf("%s=%s", mx_axis_name(a), optarg);
 			break;
 		}
+	}
+	if (cfg.via && (!*cfg.via || !strcmp(cfg.via, "qemu")))
+		cfg.via = NULL;
+	if (cfg.via && strcmp(cfg.via, "libvirt")) {
+		fprintf(stderr, "migcheck: --via takes qemu or libvirt, got '%s'\n", cfg.via);
+		return 2;
 	}
 	if (!strcmp(cmd, "probe")) {
 		if (optind < argc) {
@@ -352,5 +368,11 @@ int main(int argc, char **argv)
 		json_object_set_new(invocation, "cwd", json_string(cwd ? cwd : "?"));
 		free(cwd);
 	}
-	return mc_run(&cfg, &sel, probe_environment(cfg.qemu, cfg.guest_dir), invocation);
+	{
+		json_t *env = probe_environment(cfg.qemu, cfg.guest_dir);
+
+		if (cfg.via)
+			json_object_set_new(env, "libvirt", lv_environment());
+		return mc_run(&cfg, &sel, env, invocation);
+	}
 }

@@ -623,7 +623,7 @@ static void migrate(struct mcase *k)
 		plan.max_bandwidth = k->s->hold_bandwidth ? k->s->hold_bandwidth : HOLD_BANDWIDTH;
 		plan.downtime_limit_ms = 1;
 	}
-	if (mig_run(k->p.src, k->p.dst, &plan, &k->r, &err) < 0) {
+	if (pair_migrate(k->c, &k->p, &plan, &k->r, &err) < 0) {
 		step_failed(k, "could not drive the migration", err);
 		free(err);
 		k->r.outcome = MIG_LOST;

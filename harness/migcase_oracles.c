@@ -14,24 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool stopped(struct vm *vm, char **status)
-{
-	json_t *r = qmp_call(vm->qmp, "query-status", NULL, 10000, NULL);
-	bool running = json_is_true(json_object_get(r, "running"));
-
-	*status = strdup(json_string_value(json_object_get(r, "status")) ?: "unknown");
-	json_decref(r);
-	return r && !running;
-}
-
 /* Guest RAM equal page by page, with both sides stopped. */
 static int ram_check(struct mcase *k, struct mcase_verdict *v)
 {
 	struct ram_cmp cmp;
 	char *s1 = NULL, *s2 = NULL;
-	bool ok1 = stopped(k->p.src, &s1), ok2 = stopped(k->p.dst, &s2);
+	bool ok1 = pair_side_stopped(k->c, &k->p, VM_SRC, &s1);
+	bool ok2 = pair_side_stopped(k->c, &k->p, VM_DST, &s2);
 
-	if (!ok1 || !ok2) {
+	if (!ok1 || !ok2 || !k->p.src->ram || !k->p.dst->ram) {
 		v->summary = mc_strdup_printf("it needs both sides stopped (source %s, "
 					      "destination %s)",
 					      s1, s2);

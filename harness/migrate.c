@@ -17,6 +17,22 @@ struct mig_run {
 	struct mig_result *r;
 };
 
+struct mig_run *mig_run_new(struct vm *src, struct vm *dst, const struct mig_plan *plan,
+			    struct mig_result *r)
+{
+	struct mig_run *run = calloc(1, sizeof(*run));
+
+	if (!run)
+		abort();
+	*run = (struct mig_run){src, dst, plan, r};
+	return run;
+}
+
+void mig_run_free(struct mig_run *run)
+{
+	free(run);
+}
+
 struct vm *mig_run_src(struct mig_run *run)
 {
 	return run->src;

@@ -71,6 +71,14 @@ struct mig_result {
 	double t_dst_resume;	/* QEMU timestamp of the destination RESUME event */
 };
 
+/*
+ * The handle hooks get, for a migration another driver runs (the libvirt
+ * driver, lvmigrate.c): the same hooks then work whoever migrates.
+ */
+struct mig_run *mig_run_new(struct vm *src, struct vm *dst, const struct mig_plan *plan,
+			    struct mig_result *r);
+void mig_run_free(struct mig_run *run);
+
 /* Access for hooks. */
 struct vm *mig_run_src(struct mig_run *run);
 struct vm *mig_run_dst(struct mig_run *run);

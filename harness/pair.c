@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pair.h"
+#include "lvpair.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -41,6 +42,8 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	enum vm_fail fail = VM_FAIL_NONE;
 	double t0 = mc_now_s();
 
+	if (lv_active(c))
+		return lvpair_launch(c, o, p);
 	memset(p, 0, sizeof(*p));
 	if (guest_files_find(cfg->guest_dir, &p->guest, &err) < 0) {
 		mc_case_error(c, "%s", err);
@@ -105,6 +108,8 @@ int pair_wait_ready(struct mc_case *c, struct pair *p)
 	char *err = NULL;
 	json_t *mtree;
 
+	if (lv_active(c))
+		return lvpair_wait_ready(c, p);
 	if (!agentlink_wait_ready(p->src->agent, READY_TIMEOUT_MS, &err)) {
 		char *why = not_ready_reason(p->src, err);
 
@@ -155,9 +160,13 @@ bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out)
 {
 	struct ram_cmp local, *cmp = out ? out : &local;
 	char *s1 = NULL, *s2 = NULL, *summary;
-	bool ok1 = stopped(p->src, &s1), ok2 = stopped(p->dst, &s2);
+	bool ok1, ok2;
 	double t0 = mc_now_s();
 
+	if (lv_active(c))
+		return lvpair_ram_oracle(c, p, out);
+	ok1 = stopped(p->src, &s1);
+	ok2 = stopped(p->dst, &s2);
 	if (!ok1 || !ok2) {
 		mc_case_error(c, "RAM oracle needs both sides stopped (source %s, destination %s)",
 			      s1, s2);
@@ -180,6 +189,8 @@ int pair_resume(struct mc_case *c, struct pair *p, struct mig_result *r)
 	char *err = NULL;
 	json_t *reply;
 
+	if (lv_active(c))
+		return lvpair_resume(c, p, r);
 	if (mig_resume_dst(p->dst, r, &err) < 0) {
 		char *why = NULL;
 
@@ -209,6 +220,22 @@ json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeou
 	return r;
 }
 
+bool pair_side_stopped(struct mc_case *c, struct pair *p, enum vm_role side, char **state)
+{
+	struct vm *vm = side == VM_SRC ? p->src : p->dst;
+
+	if (lv_active(c))
+		return lvpair_side_stopped(p, side, state);
+	return stopped(vm, state);
+}
+
+int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
+		 struct mig_result *r, char **err)
+{
+	if (lv_active(c))
+		return lvpair_migrate(c, p, plan, r, err);
+	return mig_run(p->src, p->dst, plan, r, err);
+}
 
 bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r)
 {
@@ -232,6 +259,10 @@ bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_r
 
 void pair_stop(struct pair *p)
 {
+	if ((p->src && p->src->lv) || (p->dst && p->dst->lv)) {
+		lvpair_stop(p);
+		return;
+	}
 	vm_destroy(p->src);
 	vm_destroy(p->dst);
 	guest_files_free(&p->guest);

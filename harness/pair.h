@@ -39,6 +39,14 @@ struct pair {
 /* Starts both QEMUs; then waits for the source agent. */
 int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p);
 int pair_wait_ready(struct mc_case *c, struct pair *p);
+/*
+ * Runs the migration, by the harness or (--via libvirt) by libvirt: mig_run()
+ * semantics, hooks and typed outcome alike.
+ */
+int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
+		 struct mig_result *r, char **err);
+/* Whether a side's guest is stopped; *state (malloc'd) names its run state. */
+bool pair_side_stopped(struct mc_case *c, struct pair *p, enum vm_role side, char **state);
 /* A side's migration blockers (query-migrate blocked-reasons), or NULL if none. */
 json_t *pair_blockers(struct vm *vm);
 /* RAM equality with both sides stopped; records the "ram" oracle. Returns its verdict. */

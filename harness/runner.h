@@ -30,6 +30,7 @@ struct mc_config {
 	bool progress;		 /* progress lines on stderr */
 	FILE *tap_out;		 /* NULL: stdout */
 	int jobs;		 /* cases run at once (0: 1) */
+	const char *via;	 /* NULL: the harness runs QEMU; "libvirt": libvirt does */
 };
 
 struct mc_case;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "vm.h"
+#include "lvpair.h"
 #include "util.h"
 
 #include <errno.h>
@@ -174,6 +175,8 @@ char *vm_last_words(struct vm *vm)
 
 bool vm_dead(struct vm *vm, char **why)
 {
+	if (vm->lv)
+		return lvvm_dead(vm, why);
 	if (!mc_proc_wait(&vm->proc, 0))
 		return false;
 	if (why && !*why) {

@@ -60,6 +60,7 @@ struct vm {
 	char **argv;
 	char *stderr_path;
 	char *console_path;
+	struct lvvm *lv; /* set when libvirt runs this QEMU (lvpair.c) */
 };
 
 /* Builds argv (NULL-ended, malloc'd strings) for a role; pure, for tests. */
