@@ -151,7 +151,7 @@ static struct vm *new_vm(struct lvpair *lp, int side, const char *workdir)
 	if (!vm)
 		abort();
 	vm->role = side == 0 ? VM_SRC : VM_DST;
-	vm->name = side_name[side];
+	vm->name = strdup(side_name[side]);
 	vm->ram_fd = -1;
 	vm->console_path = mc_strdup_printf("%s/%s.console", workdir, side_name[side]);
 	/* libvirt's log of the domain: QEMU's stderr is in it. */

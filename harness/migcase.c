@@ -52,10 +52,12 @@ const struct mig_result *mcase_result(struct mcase *k)
 	return &k->r;
 }
 
-/* "ram" or "256mib.ram" when a test runs several cases. */
+/* "ram", or "256mib.ram" when a test runs several cases, "hop2.ram" in a round. */
 char *mcase_name(struct mcase *k, const char *what)
 {
-	return k->s->label ? mc_strdup_printf("%s.%s", k->s->label, what) : strdup(what);
+	return mc_strdup_printf("%s%s%s%s%s", k->s->label ? k->s->label : "",
+				k->s->label ? "." : "", k->round ? k->round : "",
+				k->round ? "." : "", what);
 }
 
 const char *mcase_label_phase(struct mcase *k, const char *what)
@@ -378,7 +380,7 @@ static void record_migration(struct mcase *k)
 /* Checks QEMU's outcome against the expected one; false when the case ends here. */
 static bool check_outcome(struct mcase *k)
 {
-	const struct mcase_expect *e = &k->s->expect;
+	const struct mcase_expect *e = k->expect;
 	enum mig_outcome want = e->outcome == MCASE_REFUSED ? MIG_REFUSED
 				: e->outcome == MCASE_FAILS ? MIG_FAILED
 							    : MIG_COMPLETED;
@@ -654,75 +656,142 @@ static void resume(struct mcase *k)
 	record_migration(k);
 }
 
-/* The whole sequence; the caller tears down. */
-static void run(struct mcase *k)
+struct mcase *mcase_open(struct mc_case *c, const struct mcase_spec *s)
 {
-	const struct mcase_spec *s = k->s;
+	struct mcase *k = calloc(1, sizeof(*k));
 	bool done;
 
+	if (!k)
+		abort();
+	k->c = c;
+	k->s = s;
+	ranges_init(&k->ram_flagged);
+	ranges_init(&k->extra_dma);
+	mc_case_set(c, "kind", json_string(s->detect[0].oracle		  ? "negative-control"
+					   : s->expect.outcome == MCASE_FAILS ? "error-path"
+									      : "conformance"));
 	if (!detect_valid(k) || launch(k) < 0 || run_hooks(k, MCASE_LAUNCHED, 0) < 0)
-		return;
+		goto ended;
 	if (check_blockers(k, &done) < 0 || done)
-		return;
+		goto ended;
 	if (s->start_paused && qmp_call_void(k->p.src->qmp, "cont", NULL, 10000, NULL) < 0) {
 		step_failed(k, "continuing the source", "cont failed");
-		return;
+		goto ended;
 	}
 	if (s->guest == MX_GUEST_LINUX &&
 	    (pair_wait_ready(k->c, &k->p) < 0 || start_workload(k) < 0))
-		return;
+		goto ended;
 	if (run_hooks(k, MCASE_READY, 0) < 0 || !hooks_ran(k, MCASE_READY))
-		return;
-	if (s->expect.outcome == MCASE_STAYS) {
-		mcase_alive(k);
-		return;
-	}
+		goto ended;
+	return k;
+ended:
+	k->ended = true;
+	return k;
+}
+
+bool mcase_migrate(struct mcase *k, const struct mcase_expect *expect)
+{
+	int i;
+
+	if (k->ended || !mcase_alive(k))
+		return false;
+	/* Each migration runs the spec's migration hooks afresh. */
+	for (i = 0; i < MCASE_MAX_HOOKS; i++)
+		if (k->s->hooks[i].at >= MCASE_SETUP && k->s->hooks[i].at <= MCASE_MIGRATED)
+			k->ran[i] = false;
+	k->expect = expect ? expect : &k->s->expect;
+	mig_result_clear(&k->r);
 	migrate(k);
 	if (k->r.status)
 		record_migration(k);
 	if (!k->r.status || !check_outcome(k) || !hooks_ran(k, MCASE_PRE_SWITCHOVER))
-		return;
+		return false;
 	check_syncs(k);
-	if (run_hooks(k, MCASE_MIGRATED, 0) < 0)
+	return true;
+}
+
+void mcase_check(struct mcase *k)
+{
+	if (k->ended || run_hooks(k, MCASE_MIGRATED, 0) < 0)
 		return;
 	run_oracles(k, MCASE_MIGRATED);
 	observe_dma_loss(k);
-	if (s->guest == MX_GUEST_LINUX && !k->crashed)
+	if (k->s->guest == MX_GUEST_LINUX && !k->crashed)
 		resume(k);
+}
+
+void mcase_round(struct mcase *k, const char *label)
+{
+	free(k->round);
+	k->round = label ? strdup(label) : NULL;
+}
+
+int mcase_new_destination(struct mcase *k)
+{
+	char *err = NULL;
+
+	if (k->have_rig && mock_rig_new_destination(&k->rig, &err) < 0) {
+		mc_case_error(k->c, "%s", err);
+		free(err);
+		return -1;
+	}
+	return pair_new_destination(k->c, &k->p,
+				    k->have_rig ? (const char *const *)k->rig.env[VM_DST] : NULL);
+}
+
+int mcase_swap(struct mcase *k)
+{
+	char *err = NULL;
+
+	if (k->have_rig) {
+		mock_rig_swap(&k->rig);
+		if (mock_rig_new_destination(&k->rig, &err) < 0) {
+			mc_case_error(k->c, "%s", err);
+			free(err);
+			return -1;
+		}
+	}
+	return pair_swap(k->c, &k->p, k->have_rig ? (const char *const *)k->rig.env[VM_DST] : NULL);
+}
+
+void mcase_close(struct mcase *k)
+{
+	const char *version = k->p.src && k->p.src->qmp ? qmp_version(k->p.src->qmp) : NULL;
+	size_t i;
+
+	if (version && !mc_case_skipped(k->c))
+		defects_decide(k->c, version,
+			       &(struct defect_observation){.crashed = k->crashed,
+							    .stderr_tail = k->stderr_tail,
+							    .pattern = k->pattern,
+							    .what = k->observed});
+	pair_stop(&k->p);
+	if (k->have_rig)
+		mock_rig_free(&k->rig);
+	mig_result_clear(&k->r);
+	for (i = 0; k->args && k->args[i]; i++)
+		free(k->args[i]);
+	free(k->args);
+	free(k->append);
+	free(k->stderr_tail);
+	free(k->observed);
+	free(k->phase_name);
+	free(k->round);
+	free(k->scratch);
+	ranges_free(&k->ram_flagged);
+	ranges_free(&k->extra_dma);
+	free(k);
 }
 
 int mcase_run(struct mc_case *c, const struct mcase_spec *s)
 {
-	struct mcase k = {.c = c, .s = s};
-	const char *version;
+	struct mcase *k = mcase_open(c, s);
 
-	ranges_init(&k.ram_flagged);
-	ranges_init(&k.extra_dma);
-	mc_case_set(c, "kind", json_string(s->detect[0].oracle		  ? "negative-control"
-					   : s->expect.outcome == MCASE_FAILS ? "error-path"
-									      : "conformance"));
-	run(&k);
-	version = k.p.src && k.p.src->qmp ? qmp_version(k.p.src->qmp) : NULL;
-	if (version && !mc_case_skipped(c))
-		defects_decide(c, version,
-			       &(struct defect_observation){.crashed = k.crashed,
-							    .stderr_tail = k.stderr_tail,
-							    .pattern = k.pattern,
-							    .what = k.observed});
-	pair_stop(&k.p);
-	if (k.have_rig)
-		mock_rig_free(&k.rig);
-	mig_result_clear(&k.r);
-	for (size_t i = 0; k.args && k.args[i]; i++)
-		free(k.args[i]);
-	free(k.args);
-	free(k.append);
-	free(k.stderr_tail);
-	free(k.observed);
-	free(k.phase_name);
-	free(k.scratch);
-	ranges_free(&k.ram_flagged);
-	ranges_free(&k.extra_dma);
+	if (s->expect.outcome == MCASE_STAYS)
+		mcase_alive(k);
+	else if (mcase_migrate(k, NULL))
+		mcase_check(k);
+	mcase_close(k);
 	return 0;
 }
 

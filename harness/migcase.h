@@ -162,6 +162,30 @@ void mcase_register(struct mc_test *tests, size_t n);
 		mcase_register(tests, sizeof(tests) / sizeof(tests[0]));                           \
 	}
 
+/*
+ * ---- composing a case step by step (the lifecycle suite) ----
+ * mcase_run() is open, migrate, check, close; a case that migrates more
+ * than once (cancel and retry, ping-pong) calls them itself.
+ */
+/* Launch to ready, with the workload and READY hooks; never NULL (it may have ended). */
+struct mcase *mcase_open(struct mc_case *c, const struct mcase_spec *s);
+/*
+ * One migration to the current destination with the spec's plan and hooks,
+ * its outcome checked against `expect` (NULL: the spec's).  True when it
+ * completed as expected and mcase_check() should follow.
+ */
+bool mcase_migrate(struct mcase *k, const struct mcase_expect *expect);
+/* After a completed migration: MIGRATED hooks, oracles, resume, verify, metrics. */
+void mcase_check(struct mcase *k);
+/* Names the next steps' oracles and metrics "<label>.<name>" (NULL: none). */
+void mcase_round(struct mcase *k, const char *label);
+/* A fresh destination (and mock instance) for the next migration. */
+int mcase_new_destination(struct mcase *k);
+/* The destination becomes the source and a fresh destination is started (ping-pong). */
+int mcase_swap(struct mcase *k);
+/* Known defects, teardown; frees k. */
+void mcase_close(struct mcase *k);
+
 /* ---- for hooks and oracles ---- */
 struct mc_case *mcase_case(struct mcase *k);
 const struct mcase_spec *mcase_spec(struct mcase *k);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "migrate.h"
+#include "relay.h"
 #include "util.h"
 
 #include <math.h>
@@ -15,7 +16,16 @@ struct mig_run {
 	struct vm *src, *dst;
 	const struct mig_plan *plan;
 	struct mig_result *r;
+	struct relay *relay;
 };
+
+int mig_run_break_channel(struct mig_run *run)
+{
+	if (!run->relay)
+		return -1;
+	relay_break(run->relay);
+	return 0;
+}
 
 struct mig_run *mig_run_new(struct vm *src, struct vm *dst, const struct mig_plan *plan,
 			    struct mig_result *r)
@@ -24,7 +34,7 @@ struct mig_run *mig_run_new(struct vm *src, struct vm *dst, const struct mig_pla
 
 	if (!run)
 		abort();
-	*run = (struct mig_run){src, dst, plan, r};
+	*run = (struct mig_run){src, dst, plan, r, NULL};
 	return run;
 }
 
@@ -162,16 +172,18 @@ static char *error_desc(struct vm *vm, struct mig_result *r)
  * a signal is a root cause here; a QEMU that exits with a status after a
  * failed migration (the destination does, by design) is its consequence.
  */
-static bool crashed_within(struct vm *src, struct vm *dst, struct mig_result *r, int rounds)
+static bool crashed_within(struct mig_run *run, int rounds)
 {
-	struct vm *vms[2] = {src, dst};
+	/* A destination the test kills is the scenario, not a root cause. */
+	struct vm *vms[2] = {run->src, run->plan->dst_may_die ? NULL : run->dst};
+	struct mig_result *r = run->r;
 	int i, round;
 
 	for (round = 0; round <= rounds; round++) {
 		for (i = 0; i < 2; i++) {
 			char *why = NULL;
 
-			if (vm_dead(vms[i], &why) && mc_proc_signaled(&vms[i]->proc)) {
+			if (vms[i] && vm_dead(vms[i], &why) && mc_proc_signaled(&vms[i]->proc)) {
 				end_with(r, MIG_DIED, vms[i]->role, NULL, why);
 				return true;
 			}
@@ -183,9 +195,9 @@ static bool crashed_within(struct vm *src, struct vm *dst, struct mig_result *r,
 	return false;
 }
 
-static bool end_if_dead(struct vm *src, struct vm *dst, struct mig_result *r)
+static bool end_if_dead(struct mig_run *run)
 {
-	return crashed_within(src, dst, r, 10);
+	return crashed_within(run, 10);
 }
 
 /*
@@ -197,7 +209,7 @@ static bool exited(struct mig_run *run, struct vm *vm, uint64_t *grace_end)
 {
 	char *why = NULL;
 
-	if (!vm_dead(vm, &why))
+	if ((vm == run->dst && run->plan->dst_may_die) || !vm_dead(vm, &why))
 		return false;
 	if (!*grace_end) {
 		*grace_end = mc_now_ns() + 3000000000ull;
@@ -256,7 +268,7 @@ static void source_events(struct mig_run *run, bool *done)
 				*done = true;
 				r->t_src_complete = e->ts;
 			} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
-				if (!end_if_dead(run->src, run->dst, r))
+				if (!end_if_dead(run))
 					end_with(r, !strcmp(st, "failed") ? MIG_FAILED
 									  : MIG_CANCELLED,
 						 VM_SRC, st, error_desc(run->src, r));
@@ -268,7 +280,7 @@ static void source_events(struct mig_run *run, bool *done)
 				if (qmp_call_void(run->src->qmp, "migrate-continue",
 						  json_pack("{s:s}", "state", "pre-switchover"),
 						  QMP_TIMEOUT_MS, &why) < 0 &&
-				    !end_if_dead(run->src, run->dst, r))
+				    !end_if_dead(run))
 					end_with(r, MIG_LOST, VM_SRC, NULL, why), why = NULL;
 				free(why);
 			}
@@ -290,7 +302,7 @@ static void destination_events(struct mig_run *run, bool *done)
 			*done = true;
 			r->t_dst_complete = e->ts;
 			r->host_dst_complete = mc_now_s();
-		} else if (!strcmp(st, "failed") && !end_if_dead(run->src, run->dst, r)) {
+		} else if (!strcmp(st, "failed") && !end_if_dead(run)) {
 			end_with(r, MIG_FAILED, VM_DST, st, error_desc(run->dst, r));
 		}
 	}
@@ -300,7 +312,7 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	    char **err)
 {
 	static unsigned counter;
-	struct mig_run run = {src, dst, plan, r};
+	struct mig_run run = {src, dst, plan, r, NULL};
 	const char *src_caps[8], *dst_caps[8];
 	int nsrc = 0, ndst = 0, timeout_ms = plan->timeout_ms ? plan->timeout_ms : 120000;
 	bool src_done = false, dst_done = false;
@@ -348,6 +360,15 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 			  json_pack("{s:o}", "channels", channels(chan)), QMP_TIMEOUT_MS,
 			  err) < 0)
 		goto out;
+	if (plan->relay) {
+		char *to = chan;
+
+		chan = mc_strdup_printf("%s-relay", to);
+		run.relay = relay_start(chan, to, err);
+		free(to);
+		if (!run.relay)
+			goto out;
+	}
 	r->t_start = mc_wall_s();
 	if (qmp_call_void(src->qmp, "migrate", json_pack("{s:o}", "channels", channels(chan)),
 			  QMP_TIMEOUT_MS, &why) < 0) {
@@ -355,7 +376,7 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 		if (qmp_error_desc(src->qmp)) {
 			r->desc = strdup(qmp_error_desc(src->qmp));
 			end_with(r, MIG_REFUSED, VM_SRC, NULL, why), why = NULL;
-		} else if (!end_if_dead(src, dst, r)) {
+		} else if (!end_if_dead(&run)) {
 			end_with(r, MIG_LOST, VM_SRC, NULL, why), why = NULL;
 		}
 		ret = 0;
@@ -380,11 +401,11 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 			cancel(src);
 			break;
 		}
-		if (crashed_within(src, dst, r, 0))
+		if (crashed_within(&run, 0))
 			break;
 		if (mig_pump_all(src, dst, 50, &why) < 0) {
 			/* A closed QMP socket usually means QEMU died: say how. */
-			if (!end_if_dead(src, dst, r) && !exited(&run, src, &grace_end) &&
+			if (!end_if_dead(&run) && !exited(&run, src, &grace_end) &&
 			    !exited(&run, dst, &grace_end)) {
 				/* The other side may still tell why: give it the grace too. */
 				if (!grace_end)
@@ -411,6 +432,7 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 		r->stats = qmp_call(src->qmp, "query-migrate", NULL, QMP_TIMEOUT_MS, NULL);
 	ret = 0;
 out:
+	relay_stop(run.relay);
 	free(why);
 	free(chan);
 	return ret;

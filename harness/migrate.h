@@ -39,6 +39,8 @@ struct mig_plan {
 	int timeout_ms;			/* whole migration; 0: 120 s */
 	mig_hook_fn hook;		/* at every point, or NULL */
 	void *opaque;
+	bool relay;			/* the channel goes through the harness (mig_run_break_channel) */
+	bool dst_may_die;		/* the test kills the destination: the source's end is the outcome */
 };
 
 /* How a migration ended, decided from events and processes, never from message text. */
@@ -82,6 +84,8 @@ void mig_run_free(struct mig_run *run);
 /* Access for hooks. */
 struct vm *mig_run_src(struct mig_run *run);
 struct vm *mig_run_dst(struct mig_run *run);
+/* Breaks the migration channel under both QEMUs (needs plan->relay); -1 without one. */
+int mig_run_break_channel(struct mig_run *run);
 /* Changes parameters mid-migration (e.g. lift the bandwidth cap to let it converge). */
 int mig_run_set_limits(struct mig_run *run, uint64_t max_bandwidth, uint64_t downtime_limit_ms,
 		       char **err);

@@ -72,6 +72,58 @@ static json_t *page_sizes_json(const char *const *sizes)
 	return a;
 }
 
+static void free_strv(char **v)
+{
+	char **p;
+
+	for (p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+/*
+ * Writes the configuration of one mock instance in the role of `side` (its
+ * devices, faults and ring as that side has them) as the rig's `slot`, with
+ * its own log and control socket, and the environment that loads it.
+ */
+static int write_side(struct mock_rig *r, int slot, const char *name, int side, char **err)
+{
+	const struct mock_spec *s = r->spec;
+	json_t *cfg, *devs = json_array();
+	size_t nenv = 0;
+	int k;
+
+	free(r->config[slot]);
+	free(r->log[slot]);
+	free(r->control[slot]);
+	free_strv(r->env[slot]);
+	r->env[slot] = NULL;
+	r->config[slot] = mc_strdup_printf("%s/%s.mock.json", r->workdir, name);
+	r->log[slot] = mc_strdup_printf("%s/%s.mock.jsonl", r->workdir, name);
+	/* Abstract sockets: nothing to clean up, even after a crash. */
+	r->control[slot] = mc_strdup_printf("@migcheck-mock-%d-%s-%lx", (int)getpid(), name,
+					    (unsigned long)mc_now_ns());
+	for (k = 0; k < s->ndev; k++)
+		json_array_append_new(devs, device_config(s, k, side));
+	cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:o}, s:o, s:o}", VFM_KEY_VERSION,
+			VFM_CFG_VERSION, VFM_KEY_LOG, r->log[slot], VFM_KEY_CONTROL,
+			r->control[slot], VFM_KEY_IOMMU, VFM_KEY_DIRTY_TRACKING, s->iommu_dirty,
+			VFM_KEY_PAGE_SIZES, page_sizes_json(s->page_sizes), VFM_KEY_DEVICES, devs,
+			VFM_KEY_FAULTS, s->faults[side] ? json_incref(s->faults[side]) : json_array());
+	if (s->backend == MOCK_IOMMUFD_FD)
+		json_object_set_new(json_object_get(cfg, VFM_KEY_IOMMU), VFM_KEY_IOMMUFD_FD,
+				    json_integer(VFM_FD_IOMMUFD));
+	if (json_dump_file(cfg, r->config[slot], JSON_INDENT(2)) < 0) {
+		mc_set_err(err, "cannot write %s", r->config[slot]);
+		json_decref(cfg);
+		return -1;
+	}
+	json_decref(cfg);
+	push(&r->env[slot], &nenv, mc_strdup_printf("LD_PRELOAD=%s", r->lib));
+	push(&r->env[slot], &nenv, mc_strdup_printf("%s=%s", VFM_CFG_ENV, r->config[slot]));
+	return 0;
+}
+
 int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spec *s,
 		     struct mock_rig *r, char **err)
 {
@@ -141,47 +193,36 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 		push(&r->args, &nargs, strdup("-device"));
 		push(&r->args, &nargs, dev);
 	}
-	for (side = 0; side < 2; side++) {
-		json_t *cfg, *devs = json_array();
-		size_t nenv = 0;
-
-		r->config[side] = mc_strdup_printf("%s/%s.mock.json", workdir, side_name[side]);
-		r->log[side] = mc_strdup_printf("%s/%s.mock.jsonl", workdir, side_name[side]);
-		/* Abstract sockets: nothing to clean up, even after a crash. */
-		r->control[side] = mc_strdup_printf("@migcheck-mock-%d-%s-%lx", (int)getpid(),
-						    side_name[side], (unsigned long)mc_now_ns());
-		for (k = 0; k < s->ndev; k++)
-			json_array_append_new(devs, device_config(s, k, side));
-		cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:o}, s:o, s:o}", VFM_KEY_VERSION,
-				VFM_CFG_VERSION, VFM_KEY_LOG, r->log[side], VFM_KEY_CONTROL,
-				r->control[side], VFM_KEY_IOMMU, VFM_KEY_DIRTY_TRACKING,
-				s->iommu_dirty, VFM_KEY_PAGE_SIZES, page_sizes_json(s->page_sizes),
-				VFM_KEY_DEVICES, devs, VFM_KEY_FAULTS,
-				s->faults[side] ? json_incref(s->faults[side]) : json_array());
-		if (s->backend == MOCK_IOMMUFD_FD)
-			json_object_set_new(json_object_get(cfg, VFM_KEY_IOMMU), VFM_KEY_IOMMUFD_FD,
-					    json_integer(VFM_FD_IOMMUFD));
-		if (json_dump_file(cfg, r->config[side], JSON_INDENT(2)) < 0) {
-			mc_set_err(err, "cannot write %s", r->config[side]);
-			json_decref(cfg);
+	r->spec = s;
+	r->lib = strdup(lib);
+	r->workdir = strdup(workdir);
+	for (side = 0; side < 2; side++)
+		if (write_side(r, side, side_name[side], side, err) < 0)
 			return -1;
-		}
-		json_decref(cfg);
-		push(&r->env[side], &nenv, mc_strdup_printf("LD_PRELOAD=%s", lib));
-		push(&r->env[side], &nenv,
-		     mc_strdup_printf("%s=%s", VFM_CFG_ENV, r->config[side]));
-	}
 	return 0;
 }
 
-static void free_strv(char **v)
+int mock_rig_new_destination(struct mock_rig *r, char **err)
 {
-	char **p;
+	char name[32];
 
-	for (p = v; p && *p; p++)
-		free(*p);
-	free(v);
+	snprintf(name, sizeof(name), "dst%d", ++r->instances + 1);
+	return write_side(r, VM_DST, name, VM_DST, err);
 }
+
+void mock_rig_swap(struct mock_rig *r)
+{
+	char *t;
+	char **e;
+
+#define SWAP(a, b, tmp) (tmp = a, a = b, b = tmp)
+	SWAP(r->config[VM_SRC], r->config[VM_DST], t);
+	SWAP(r->control[VM_SRC], r->control[VM_DST], t);
+	SWAP(r->log[VM_SRC], r->log[VM_DST], t);
+	SWAP(r->env[VM_SRC], r->env[VM_DST], e);
+#undef SWAP
+}
+
 
 void mock_rig_free(struct mock_rig *r)
 {
@@ -197,6 +238,8 @@ void mock_rig_free(struct mock_rig *r)
 	}
 	free_strv(r->args);
 	free(r->sysfs_root);
+	free(r->lib);
+	free(r->workdir);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -56,12 +56,20 @@ struct mock_rig {
 	char **args;	/* for both command lines, NULL-ended */
 	char **env[2];	/* per side, NULL-ended */
 	char *sysfs_root;
+	/* what further instances are made from */
+	const struct mock_spec *spec;
+	char *lib, *workdir;
+	int instances;
 };
 
-/* Writes configs and the sysfs tree under workdir. */
+/* Writes configs and the sysfs tree under workdir; s must outlive the rig. */
 int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spec *s,
 		     struct mock_rig *r, char **err);
 void mock_rig_free(struct mock_rig *r);
+/* A fresh destination instance (its own configuration, log and control socket). */
+int mock_rig_new_destination(struct mock_rig *r, char **err);
+/* The destination becomes the source (ping-pong); a new destination follows. */
+void mock_rig_swap(struct mock_rig *r);
 /* One control request (stolen) to a side's mock; NULL with *err on failure. */
 json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, char **err);
 /* A side's mock state, typed (free with ms_free). */

@@ -105,6 +105,9 @@ static void parse_device(struct ms_device *d, const json_t *o)
 		d->history[i].t = json_number_value(json_object_get(v, VFM_ST_T));
 	}
 	d->data_bytes = json_incref(json_object_get(o, VFM_ST_DATA_BYTES));
+	d->data_fd_open = json_is_true(json_object_get(o, VFM_ST_DATA_FD_OPEN));
+	d->logging = json_is_true(
+	    json_object_get(json_object_get(o, VFM_ST_DMA_LOGGING), VFM_ST_STARTED));
 }
 
 int ms_parse(json_t *reply, struct ms_state *st, char **err)
@@ -131,12 +134,17 @@ int ms_parse(json_t *reply, struct ms_state *st, char **err)
 	json_array_foreach(containers, i, v)
 	{
 		st->spaces[n].id = (int)i;
+		st->spaces[n].dirty_tracking = json_is_true(json_object_get(v, VFM_ST_DIRTY_STARTED));
 		parse_maps(&st->spaces[n++], json_object_get(v, VFM_ST_MAPS));
 	}
 	json_array_foreach(objs, i, v)
 	{
 		const char *type = json_string_value(json_object_get(v, VFM_ST_TYPE));
 
+		if (type && !strcmp(type, VFM_ST_TYPE_HWPT)) {
+			st->hwpts++;
+			st->hwpts_tracking += json_is_true(json_object_get(v, VFM_ST_DIRTY_ENABLED));
+		}
 		if (!type || strcmp(type, VFM_ST_TYPE_IOAS))
 			continue;
 		st->spaces[n].ioas = true;

@@ -28,6 +28,7 @@ struct ms_map {
 struct ms_space {
 	bool ioas;
 	int id; /* IOAS object id; container index */
+	bool dirty_tracking; /* type1: DIRTY_PAGES started */
 	struct ms_map *maps;
 	size_t nmaps;
 };
@@ -64,6 +65,8 @@ struct ms_device {
 	struct ms_transition *history;
 	size_t nhistory;
 	json_t *data_bytes; /* {"PRE_COPY": bytes, ...} */
+	bool data_fd_open;
+	bool logging;	    /* DMA logging started */
 };
 
 struct ms_state {
@@ -71,6 +74,7 @@ struct ms_state {
 	size_t nspaces;
 	struct ms_device dev[VFM_MAX_DEVICES];
 	int ndev;
+	int hwpts, hwpts_tracking; /* iommufd HWPTs, and those with dirty tracking enabled */
 	struct mc_ranges dropped; /* IOVA ranges drop_dirty hid */
 	bool dropped_complete;
 	json_t *raw;		  /* the reply itself, for records */

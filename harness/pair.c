@@ -257,6 +257,41 @@ bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_r
 	return true;
 }
 
+int pair_new_destination(struct mc_case *c, struct pair *p, const char *const *env)
+{
+	struct vm_spec side = p->spec;
+	char *err = NULL, name[16];
+
+	if (lv_active(c)) {
+		mc_case_error(c, "a second destination is not supported through libvirt yet");
+		return -1;
+	}
+	vm_destroy(p->dst);
+	snprintf(name, sizeof(name), "dst%d", ++p->generation + 1);
+	side.env = env;
+	side.name = name;
+	p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), NULL, &err);
+	if (!p->dst) {
+		mc_case_fail(c, "destination QEMU %s did not start: %s", name, err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int pair_swap(struct mc_case *c, struct pair *p, const char *const *env)
+{
+	if (lv_active(c)) {
+		mc_case_error(c, "migrating back is not supported through libvirt yet");
+		return -1;
+	}
+	vm_destroy(p->src);
+	p->src = p->dst;
+	p->src->role = VM_SRC;
+	p->dst = NULL;
+	return pair_new_destination(c, p, env);
+}
+
 void pair_stop(struct pair *p)
 {
 	if ((p->src && p->src->lv) || (p->dst && p->dst->lv)) {

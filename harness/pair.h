@@ -34,6 +34,7 @@ struct pair {
 	struct vm_spec spec;
 	char *append;
 	double t_launch;
+	int generation; /* destinations started after the first */
 };
 
 /* Starts both QEMUs; then waits for the source agent. */
@@ -58,6 +59,13 @@ json_t *pair_agent(struct mc_case *c, struct vm *vm, const char *cmd, int timeou
 /* Records a migration result's metrics and fails the case unless it completed. */
 bool pair_record_migration(struct mc_case *c, struct pair *p, const struct mig_result *r);
 void pair_stop(struct pair *p);
+/*
+ * A fresh destination (named dst2, dst3...) in place of the current one,
+ * which is stopped first; `env` is its environment (the mock's new instance).
+ */
+int pair_new_destination(struct mc_case *c, struct pair *p, const char *const *env);
+/* The destination becomes the source (the old source is stopped), then a new destination. */
+int pair_swap(struct mc_case *c, struct pair *p, const char *const *env);
 
 
 /*

@@ -204,7 +204,7 @@ struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *work
 	if (!vm)
 		abort();
 	vm->role = role;
-	vm->name = role == VM_SRC ? "src" : "dst";
+	vm->name = strdup(s->name ? s->name : role == VM_SRC ? "src" : "dst");
 	vm->ram_fd = -1;
 	vm->stderr_path = mc_strdup_printf("%s/%s.stderr", workdir, vm->name);
 	vm->console_path = mc_strdup_printf("%s/%s.console", workdir, vm->name);
@@ -328,5 +328,6 @@ void vm_destroy(struct vm *vm)
 	vm_free_argv(vm->argv);
 	free(vm->stderr_path);
 	free(vm->console_path);
+	free(vm->name);
 	free(vm);
 }

@@ -34,6 +34,7 @@ struct vm_spec {
 	bool agent;		/* second serial port wired to the agent link */
 	const char *const *extra_args; /* appended verbatim, NULL-ended */
 	const char *const *env;	/* "KEY=VALUE" added to QEMU's environment, NULL-ended */
+	const char *name;	/* names its files and messages; NULL: "src" or "dst" */
 };
 
 /* Where QEMU finds its inherited fds (fixed, so both sides' command lines match). */
@@ -50,7 +51,7 @@ struct vm_fds {
 
 struct vm {
 	enum vm_role role;
-	const char *name; /* "src" or "dst" */
+	char *name; /* "src", "dst", or the spec's name */
 	struct mc_proc proc;
 	struct qmp *qmp;
 	struct agentlink *agent;
