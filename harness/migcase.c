@@ -129,6 +129,14 @@ int mcase_set_limits(struct mcase *k, uint64_t bandwidth, uint64_t downtime_ms)
 	return -1;
 }
 
+int mcase_break_channel(struct mcase *k)
+{
+	if (k->mig && mig_run_break_channel(k->mig) == 0)
+		return 0;
+	mc_case_error(k->c, "no migration relay to break (the plan needs .relay)");
+	return -1;
+}
+
 int mcase_state(struct mcase *k, enum vm_role side, struct ms_state *st)
 {
 	char *err = NULL;
@@ -381,9 +389,10 @@ static void record_migration(struct mcase *k)
 static bool check_outcome(struct mcase *k)
 {
 	const struct mcase_expect *e = k->expect;
-	enum mig_outcome want = e->outcome == MCASE_REFUSED ? MIG_REFUSED
-				: e->outcome == MCASE_FAILS ? MIG_FAILED
-							    : MIG_COMPLETED;
+	enum mig_outcome want = e->outcome == MCASE_REFUSED	? MIG_REFUSED
+				: e->outcome == MCASE_FAILS	? MIG_FAILED
+				: e->outcome == MCASE_CANCELLED ? MIG_CANCELLED
+								: MIG_COMPLETED;
 	bool text_ok = !e->text || (k->r.error && strstr(k->r.error, e->text));
 	char *sum, *name;
 
@@ -412,7 +421,9 @@ static bool check_outcome(struct mcase *k)
 			       mig_outcome_name(k->r.outcome), k->r.error ? ": " : "",
 			       k->r.error ? k->r.error : "", mig_outcome_name(want),
 			       e->text ? " with " : "", e->text ? e->text : "");
-	name = mcase_name(k, want == MIG_REFUSED ? "migration_refused" : "migration_fails");
+	name = mcase_name(k, want == MIG_REFUSED     ? "migration_refused"
+			     : want == MIG_CANCELLED ? "migration_cancelled"
+						     : "migration_fails");
 	mc_case_oracle(k->c, name, k->r.outcome == want && text_ok, sum, NULL);
 	free(name);
 	free(sum);

@@ -69,6 +69,7 @@ enum mcase_outcome {
 	MCASE_BLOCKED,	 /* a migration blocker is in place before migrating */
 	MCASE_REFUSED,	 /* QEMU refuses the migrate command */
 	MCASE_FAILS,	 /* the migration fails: error-path conformance */
+	MCASE_CANCELLED, /* a hook cancels it (lifecycle) */
 	MCASE_STAYS,	 /* no migration: the hooks are the scenario */
 };
 
@@ -196,6 +197,13 @@ struct pair *mcase_pair(struct mcase *k);
 struct mock_rig *mcase_rig(struct mcase *k);
 /* The migration's result so far (outcome and stats once it ended). */
 const struct mig_result *mcase_result(struct mcase *k);
+/* Breaks the migration channel (plan.relay) under both QEMUs (only from migration hooks). */
+int mcase_break_channel(struct mcase *k);
+/*
+ * The rule a negative control is judged by: the oracle failed, said where,
+ * and every place it flagged lies in `where` (non-empty); *summary says why.
+ */
+bool mcase_detected(const struct mcase_verdict *v, const struct mc_ranges *where, char **summary);
 /* Changes limits mid-migration (only from migration hooks). */
 int mcase_set_limits(struct mcase *k, uint64_t bandwidth, uint64_t downtime_ms);
 /* A side's mock state; on failure the case fails with the reason. */

@@ -36,11 +36,6 @@ extern const struct mcase_oracle mcase_oracle_ram, mcase_oracle_ring, mcase_orac
 char *mcase_name(struct mcase *k, const char *what);
 /* The same for phase names; valid until the next call. */
 const char *mcase_label_phase(struct mcase *k, const char *what);
-/*
- * A negative control's rule: the oracle failed, said where, and every
- * place it flagged lies in `where` (non-empty).  *summary says why (malloc'd).
- */
-bool mcase_detected(const struct mcase_verdict *v, const struct mc_ranges *where, char **summary);
 /* False (and the case failed with the root cause, once) when a QEMU died. */
 bool mcase_alive(struct mcase *k);
 
