@@ -224,9 +224,39 @@ static bool exited(struct mig_run *run, struct vm *vm, uint64_t *grace_end)
 	return true;
 }
 
+static bool ended_status(const char *st)
+{
+	return !strcmp(st, "cancelled") || !strcmp(st, "failed") || !strcmp(st, "completed");
+}
+
+/*
+ * Cancels, and waits (bounded) until the source says the migration ended,
+ * so the next migration neither meets this one's events nor a source still
+ * cancelling.
+ */
 static void cancel(struct vm *src)
 {
-	qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL);
+	struct qmp_event *e;
+	uint64_t end;
+
+	if (qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL) < 0)
+		return;
+	end = mc_now_ns() + 30000000000ull;
+	while (mc_now_ns() < end && !qmp_closed(src->qmp)) {
+		if (qmp_pump(src->qmp, 100, NULL) < 0)
+			return;
+		while ((e = qmp_next_event(src->qmp)))
+			if (!strcmp(e->name, "MIGRATION") &&
+			    ended_status(json_string_value(json_object_get(e->data, "status")) ?: ""))
+				return;
+	}
+}
+
+/* Events left from an earlier migration (or boot) must not speak for this one. */
+static void drain_events(struct vm *vm)
+{
+	while (qmp_next_event(vm->qmp))
+		;
 }
 
 /* Calls the plan's hook; a hook that refuses cancels the migration. */
@@ -322,6 +352,8 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
+	drain_events(src);
+	drain_events(dst);
 	caps = qmp_call(src->qmp, "query-migrate-capabilities", NULL, QMP_TIMEOUT_MS, err);
 	if (!caps)
 		return -1;
