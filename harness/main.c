@@ -11,6 +11,7 @@
 #include "matrix.h"
 #include "probe.h"
 #include "runner.h"
+#include "tools.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -22,12 +23,14 @@
 
 static void usage(FILE *out)
 {
+	fputs("usage: migcheck run   [options] [SUITE|GLOB ...]\n"
+	      "       migcheck list  [options] [SUITE|GLOB ...]\n"
+	      "       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
+	      "       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n",
+	      out);
+	tools_usage(out);
 	fprintf(
 	    out,
-	    "usage: migcheck run   [options] [SUITE|GLOB ...]\n"
-	    "       migcheck list  [options] [SUITE|GLOB ...]\n"
-	    "       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
-	    "       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
 	    "\n"
 	    "Cases are named fixture.variant.test; select them by suite name, by globs on\n"
 	    "the full name, or with -f/-v/-t globs on each part.\n"
@@ -185,9 +188,13 @@ int main(int argc, char **argv)
 		printf("migcheck %s\n", MIGCHECK_VERSION);
 		return 0;
 	}
+	if (tools_has(cmd))
+		return tools_main(argc, argv);
 	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe") &&
 	    strcmp(cmd, "bench")) {
-		fprintf(stderr, "migcheck: unknown command '%s' (try: run, list, probe, bench)\n",
+		fprintf(stderr,
+			"migcheck: unknown command '%s' (try: run, list, probe, bench, render, "
+			"compare, merge)\n",
 			cmd);
 		return 2;
 	}
