@@ -144,7 +144,7 @@ struct entry {
 	enum mc_result base, new; /* -1: absent */
 	int has_base, has_new;
 	enum cmp_kind kind;
-	const char *reason; /* NEW's reason, else BASE's */
+	const char *reason; /* NEW's reason (BASE's for a vanished case) */
 };
 
 struct result {
@@ -152,7 +152,7 @@ struct result {
 	size_t n;
 	struct mdelta *d;
 	size_t nd;
-	size_t same;
+	size_t same, not_run;
 	int regressions, new_failing, metric_regressions;
 	char *exp_base, *exp_new;
 	int cross;
@@ -206,15 +206,27 @@ static void compare_metrics(struct result *res, const char *name, json_t *b, jso
 	}
 }
 
+/* A case an interrupted run stopped was not run: it is neither compared nor new. */
+static bool interrupted(json_t *c)
+{
+	return rd_result(c) == MC_ERROR && !strcmp(rd_str(c, "reason") ?: "", "interrupted");
+}
+
 static void compute(json_t *base, json_t *new, const struct cmp_options *o, struct result *res)
 {
 	json_t *bi = json_object(), *ni = json_object(), *c;
 	size_t i;
 
 	json_array_foreach(json_object_get(base, "cases"), i, c)
-	    json_object_set(bi, rd_str(c, "name") ?: "?", c);
+	{
+		if (!interrupted(c))
+			json_object_set(bi, rd_str(c, "name") ?: "?", c);
+	}
 	json_array_foreach(json_object_get(new, "cases"), i, c)
-	    json_object_set(ni, rd_str(c, "name") ?: "?", c);
+	{
+		if (!interrupted(c))
+			json_object_set(ni, rd_str(c, "name") ?: "?", c);
+	}
 	res->exp_base = expectations_of(base);
 	res->exp_new = expectations_of(new);
 	res->cross = strcmp(res->exp_base, res->exp_new) != 0;
@@ -225,6 +237,10 @@ static void compute(json_t *base, json_t *new, const struct cmp_options *o, stru
 		json_t *nc = json_object_get(ni, name);
 		struct entry e = {.name = name, .base = rd_result(c), .has_base = 1};
 
+		if (interrupted(c)) {
+			res->not_run++;
+			continue;
+		}
 		if (!nc) {
 			e.kind = CMP_CHANGE;
 			e.reason = rd_str(c, "reason");
@@ -234,7 +250,7 @@ static void compute(json_t *base, json_t *new, const struct cmp_options *o, stru
 		e.has_new = 1;
 		e.new = rd_result(nc);
 		e.kind = cmp_classify(e.base, e.new, res->cross);
-		e.reason = rd_str(nc, "reason") ?: rd_str(c, "reason");
+		e.reason = rd_str(nc, "reason");
 		if (e.kind == CMP_SAME)
 			res->same++;
 		else
@@ -249,6 +265,10 @@ static void compute(json_t *base, json_t *new, const struct cmp_options *o, stru
 
 		if (json_object_get(bi, name))
 			continue;
+		if (interrupted(c)) {
+			res->not_run++;
+			continue;
+		}
 		/* A new case that fails is a regression: the gate must not let it through. */
 		e.kind = e.new == MC_FAIL || e.new == MC_ERROR ? CMP_REGRESSION : CMP_CHANGE;
 		e.reason = rd_str(c, "reason");
@@ -399,7 +419,10 @@ static void put_text(struct strbuf *b, struct result *res, json_t *base, json_t 
 				sb_printf(b, "  %s: %s %s\n", d->name, d->m->label, t);
 		}
 	}
-	sb_printf(b, "\n%s%zu cases with the same verdict\n", md ? "" : "", res->same);
+	sb_printf(b, "\n%zu cases with the same verdict", res->same);
+	if (res->not_run)
+		sb_printf(b, "; %zu cases an interrupted run did not finish", res->not_run);
+	sb_puts(b, "\n");
 	if (res->regressions + res->new_failing + res->metric_regressions)
 		sb_printf(b,
 			  "%sverdict: REGRESSION (%d verdicts, %d new failing cases, %d "
@@ -486,7 +509,10 @@ static void put_html(struct strbuf *b, struct result *res, json_t *base, json_t 
 		}
 		sb_puts(b, "</table>\n");
 	}
-	sb_printf(b, "<p>%zu cases with the same verdict.</p>\n<p id=\"verdict\"><b>", res->same);
+	sb_printf(b, "<p>%zu cases with the same verdict", res->same);
+	if (res->not_run)
+		sb_printf(b, "; %zu cases an interrupted run did not finish", res->not_run);
+	sb_puts(b, ".</p>\n<p id=\"verdict\"><b>");
 	if (res->regressions + res->new_failing + res->metric_regressions)
 		sb_printf(b, "REGRESSION (%d verdicts, %d new failing cases, %d metrics)",
 			  res->regressions, res->new_failing, res->metric_regressions);

@@ -994,7 +994,12 @@ static void first_differences(struct strbuf *b, json_t *c)
 			sb_puts(b, "<tr><td><code>");
 			sb_escape(b, rd_str(d, "gpa") ?: "");
 			sb_puts(b, "</code></td><td><code>");
-			sb_escape(b, rd_str(d, "offset") ?: "");
+			if (json_is_integer(json_object_get(d, "offset")))
+				sb_printf(b, "0x%llx",
+					  (unsigned long long)json_integer_value(
+					      json_object_get(d, "offset")));
+			else
+				sb_escape(b, rd_str(d, "offset") ?: "");
 			sb_puts(b, "</code></td><td><code>");
 			sb_escape(b, rd_str(d, "src") ?: "");
 			sb_puts(b, "</code></td><td><code>");
