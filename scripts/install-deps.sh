@@ -6,7 +6,8 @@
 set -eu
 
 # package[:minimum version[:target release]]
-BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace"
+# chromium and libxml2-utils: the report tests (HTML in a headless browser, JUnit schema).
+BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace chromium libxml2-utils"
 BPO_PKGS="qemu-system-x86:1:10.0 linux-libc-dev:6.12"
 
 . /etc/os-release 2>/dev/null || true
