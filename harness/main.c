@@ -398,8 +398,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!strcmp(cmd, "list"))
-		return cmd_list(&sel, json);
 	if (shard.durations && !sharded) {
 		fprintf(stderr, "migcheck: --durations only goes with --shard\n");
 		return 2;
@@ -414,6 +412,8 @@ int main(int argc, char **argv)
 			"migcheck: ab needs --qemu-a and --qemu-b, and only ab takes them\n");
 		return 2;
 	}
+	if (!strcmp(cmd, "list"))
+		return cmd_list(&sel, json);
 	if (!strcmp(cmd, "bench")) {
 		static const char *const smoke[] = {"smoke", NULL};
 
