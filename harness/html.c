@@ -944,8 +944,9 @@ static void case_files(struct strbuf *b, const char *run_dir, const char *workdi
 	free(dir);
 }
 
-/* The last lines QEMU wrote to stderr, when the file is there to read. */
-static void last_words(struct strbuf *b, const char *run_dir, const char *workdir, const char *file)
+/* The last lines of a case's file (QEMU's stderr, the case log), when it is there to read. */
+static void last_words(struct strbuf *b, const char *run_dir, const char *workdir, const char *file,
+		       const char *what, int max_lines)
 {
 	char *path = mc_strdup_printf("%s/%s/%s", run_dir, workdir, file);
 	size_t len;
@@ -957,19 +958,22 @@ static void last_words(struct strbuf *b, const char *run_dir, const char *workdi
 		return;
 	mc_rstrip(text);
 	len = strlen(text);
-	if (len) {
-		start = text + len;
-		while (start > text && lines < 12 && (size_t)(text + len - start) < 2000)
-			if (*--start == '\n')
-				lines++;
-		if (*start == '\n')
-			start++;
-		sb_puts(b, "<p>QEMU's last words (");
-		sb_escape(b, file);
-		sb_puts(b, "):</p><pre>");
-		sb_escape(b, start);
-		sb_puts(b, "</pre>\n");
+	sb_printf(b, "<p>%s (", what);
+	sb_escape(b, file);
+	if (!len) {
+		sb_puts(b, "): nothing</p>\n");
+		free(text);
+		return;
 	}
+	start = text + len;
+	while (start > text && lines < max_lines && (size_t)(text + len - start) < 2000)
+		if (*--start == '\n')
+			lines++;
+	if (*start == '\n')
+		start++;
+	sb_puts(b, "):</p><pre>");
+	sb_escape(b, start);
+	sb_puts(b, "</pre>\n");
 	free(text);
 }
 
@@ -1056,8 +1060,9 @@ static void failures(struct strbuf *b, json_t *report, const char *run_dir)
 		first_differences(b, c);
 		if (wd) {
 			if (run_dir) {
-				last_words(b, run_dir, wd, "src.stderr");
-				last_words(b, run_dir, wd, "dst.stderr");
+				last_words(b, run_dir, wd, "src.stderr", "QEMU's last words", 12);
+				last_words(b, run_dir, wd, "dst.stderr", "QEMU's last words", 12);
+				last_words(b, run_dir, wd, "case.log", "the case's log", 8);
 			}
 			case_files(b, run_dir, wd);
 		}

@@ -11,7 +11,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/html.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 mkdir -p "$out"
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 n=0
 check() {
 	n=$((n + 1))
@@ -60,10 +60,18 @@ charts_ok() { # charts_ok DOM
 	echo done
 }
 
-"$mc" render --junit "$dir/report.xml" --html "$dir/report.html" "$report" || exit 1
-instrument "$dir/report.html" "$dir/page.html"
-browse --dump-dom "file://$dir/page.html" >"$out/report-dom.html"
-browse --window-size=1300,4200 --screenshot="$out/report-screenshot.png" "file://$dir/report.html" >/dev/null
+# The report in a run directory where one failed case left QEMU's stderr.
+fwd=cases/dirty.iommufd_hwpt_auto_novi_precopy_1dev.migrate
+mkdir -p "$dir/run/$fwd"
+cp "$report" "$dir/run/report.json"
+printf 'qemu-system-x86_64: vfio: first words\nqemu-system-x86_64: terminating on signal 15\n' \
+	>"$dir/run/$fwd/src.stderr"
+: >"$dir/run/$fwd/dst.stderr"
+"$mc" render "$dir/run" || exit 1
+cp "$dir/run/report.html" "$dir/report.html"
+instrument "$dir/run/report.html" "$dir/run/page.html"
+browse --dump-dom "file://$dir/run/page.html" >"$out/report-dom.html"
+browse --window-size=1300,4600 --screenshot="$out/report-screenshot.png" "file://$dir/run/report.html" >/dev/null
 dom=$out/report-dom.html
 
 check recorder_ran "$(xp "$dom" 'count(//pre[@id="console-errors"])')" 1
@@ -74,6 +82,9 @@ check matrix_grid_per_suite "$(xp "$dom" 'count(//table[@class="grid"])')" \
 	"$(jq '[.cases[] | select(.axes) | .suite] | unique | length' "$report")"
 check charts_named "$(xp "$dom" 'string(//body/@data-charts)')" "downtime stopcopy amplification devstate"
 check every_chart_drawn "$(charts_ok "$dom")" "done"
+check qemu_last_words_and_links \
+	"$(xp "$dom" "string(//section[h3[starts-with(., 'dirty.iommufd_hwpt_auto_novi_precopy_1dev.migrate')]]/pre[1])" | tail -1)|$(xp "$dom" "count(//a[@href='$fwd/src.stderr'])")" \
+	"qemu-system-x86_64: terminating on signal 15|1"
 check screenshot_kept "$(od -An -c -N4 "$out/report-screenshot.png" 2>/dev/null | tr -d ' ')" "211PNG"
 
 # Negative controls: a chart taken out is noticed, and so is a page that
