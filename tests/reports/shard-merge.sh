@@ -17,6 +17,7 @@ for k in 1 2; do
 done
 "$mc" merge "$dir/merged" "$dir/runs/shard1" "$dir/runs/shard2" >"$dir/merged.tap"
 n=0
+failed=0
 check() {
 	n=$((n + 1))
 	if [ "$2" = "$3" ]; then
@@ -25,6 +26,7 @@ check() {
 		echo "# expected: $3"
 		echo "# got:      $2"
 		echo "not ok $n $1"
+		failed=1
 	fi
 }
 verdicts() {
@@ -36,3 +38,4 @@ check shards_split_the_selection \
 check same_verdicts_in_order "$(verdicts "$dir/merged/report.json")" "$(verdicts "$dir/runs/whole/report.json")"
 check same_totals "$(jq -c .totals "$dir/merged/report.json")" "$(jq -c .totals "$dir/runs/whole/report.json")"
 check same_tap_totals "$(grep '^# Totals' "$dir/merged.tap")" "$(grep '^# Totals' "$dir/whole.tap")"
+exit $failed
