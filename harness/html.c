@@ -70,7 +70,10 @@ static size_t samples(json_t *c, json_t ***out)
 		(*out)[0] = c;
 		return 1;
 	}
-	json_array_foreach(reps, i, r)(*out)[i] = r;
+	json_array_foreach(reps, i, r)
+	{
+		(*out)[i] = r;
+	}
 	return n;
 }
 
@@ -813,7 +816,10 @@ static bool stop_copy_bytes(json_t *sample, double *out)
 	if (rd_number(dsb, "STOP_COPY", out))
 		return true;
 	*out = 0;
-	json_object_foreach(dsb, k, v) *out += json_number_value(v);
+	json_object_foreach(dsb, k, v)
+	{
+		*out += json_number_value(v);
+	}
 	return json_object_size(dsb) > 0;
 }
 
