@@ -8,7 +8,7 @@ TESTARGS ?=
 # Cases `make run` runs at once (guest boots are CPU-bound; 2 cores here).
 JOBS ?= 2
 
-.PHONY: all deps build run check bench probe clean
+.PHONY: all deps build run check check-shards bench probe clean
 
 all: build
 
@@ -28,6 +28,11 @@ run: build
 
 check: build
 	@meson test -C $(BUILD) --print-errorlogs $(TESTARGS)
+
+# Two shards of a selection merged against the whole run (real runs, long).
+SELECTION ?= smoke policy
+check-shards: build
+	@sh tests/reports/shard-merge.sh ./$(BUILD)/migcheck $(BUILD)/shard-check $(SELECTION)
 
 bench: build
 	@./$(BUILD)/migcheck bench $(ARGS)

@@ -6,12 +6,17 @@
  *   migcheck list  [options] [SUITE|GLOB ...]   list case names
  *   migcheck probe [--json] [--qemu PATH]       describe the system under test
  *   migcheck bench [--repeat N] [SUITE|GLOB ...] phase timings and oracle speed
+ *   migcheck ab --qemu-a A --qemu-b B [options] [SUITE|GLOB ...]  two builds compared
+ *   migcheck render | compare | merge              work from report files (tools.h)
  */
+#include "ab.h"
 #include "bench.h"
 #include "lvpair.h"
 #include "matrix.h"
 #include "probe.h"
 #include "runner.h"
+#include "shard.h"
+#include "tools.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -38,12 +43,15 @@ static void axes_usage(FILE *out)
 
 static void usage(FILE *out)
 {
+	fputs("usage: migcheck run   [options] [SUITE|GLOB ...]\n"
+	      "       migcheck list  [options] [SUITE|GLOB ...]\n"
+	      "       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
+	      "       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
+	      "       migcheck ab    --qemu-a PATH --qemu-b PATH [options] [SUITE|GLOB ...]\n",
+	      out);
+	tools_usage(out);
 	fprintf(
 	    out,
-	    "usage: migcheck run   [options] [SUITE|GLOB ...]\n"
-	    "       migcheck list  [options] [SUITE|GLOB ...]\n"
-	    "       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
-	    "       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
 	    "\n"
 	    "Cases are named fixture.variant.test; select them by suite name, by globs on\n"
 	    "the full name, or with -f/-v/-t globs on each part.\n"
@@ -63,7 +71,15 @@ static void usage(FILE *out)
 	    "  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
 	    "  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
 	    "  --json              (list, probe) machine-readable output\n"
-	    "  --repeat N          (bench) runs of the selected cases (default 3)\n"
+	    "  --repeat N          (run, ab) run every case N times, each run recorded;\n"
+	    "                      (bench) runs of the selected cases (default 3)\n"
+	    "  --shard K/N         (run) run shard K of N of the selection; join the reports\n"
+	    "                      with migcheck merge\n"
+	    "  --durations REPORT  (run --shard) balance shards by this earlier report's case\n"
+	    "                      durations (default: by count)\n"
+	    "  --qemu-a PATH --qemu-b PATH  (ab) the two builds; ab runs the selection on both,\n"
+	    "                      case by case, and prints the comparison of B against A\n"
+	    "  --format FMT        (ab) text, markdown or html\n"
 	    "  --oracle-mib M      (bench) memory for the oracle throughput (default 1024)\n"
 	    "  -h, --help          this text\n",
 	    MIGCHECK_DEFAULT_QEMU, MIGCHECK_GUEST_DIR, MIGCHECK_REPORTS_DIR);
@@ -143,6 +159,11 @@ int main(int argc, char **argv)
 		OPT_REPEAT,
 		OPT_ORACLE_MIB,
 		OPT_VIA,
+		OPT_SHARD,
+		OPT_DURATIONS,
+		OPT_QEMU_A,
+		OPT_QEMU_B,
+		OPT_FORMAT,
 		OPT_AXIS = 512
 	};
 	static const struct option fixed_opts[] = {
@@ -162,6 +183,11 @@ int main(int argc, char **argv)
 	    {"repeat", required_argument, NULL, OPT_REPEAT},
 	    {"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
 	    {"via", required_argument, NULL, OPT_VIA},
+	    {"shard", required_argument, NULL, OPT_SHARD},
+	    {"durations", required_argument, NULL, OPT_DURATIONS},
+	    {"qemu-a", required_argument, NULL, OPT_QEMU_A},
+	    {"qemu-b", required_argument, NULL, OPT_QEMU_B},
+	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	/* The fixed options, then one per axis of the table. */
@@ -178,8 +204,12 @@ int main(int argc, char **argv)
 	char *filters[MX_NAXES + 1] = {0};
 	int nfilters = 0;
 	const char *cmd;
-	bool json = false;
+	bool json = false, repeat_given = false;
 	long repeat = 3, oracle_mib = 1024;
+	struct mc_shard shard = {0};
+	bool sharded = false;
+	const char *qemu_a = NULL, *qemu_b = NULL;
+	enum cmp_format format = CMP_TEXT;
 	json_t *invocation;
 	int c, i;
 
@@ -202,9 +232,13 @@ int main(int argc, char **argv)
 		printf("migcheck %s\n", MIGCHECK_VERSION);
 		return 0;
 	}
+	if (tools_has(cmd))
+		return tools_main(argc, argv);
 	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe") &&
-	    strcmp(cmd, "bench")) {
-		fprintf(stderr, "migcheck: unknown command '%s' (try: run, list, probe, bench)\n",
+	    strcmp(cmd, "bench") && strcmp(cmd, "ab")) {
+		fprintf(stderr,
+			"migcheck: unknown command '%s' (try: run, list, probe, bench, ab, render, "
+			"compare, merge)\n",
 			cmd);
 		return 2;
 	}
@@ -283,14 +317,50 @@ int main(int argc, char **argv)
 					c == OPT_REPEAT ? "--repeat" : "--oracle-mib", optarg);
 				return 2;
 			}
-			if (c == OPT_REPEAT)
+			if (c == OPT_REPEAT) {
 				repeat = v;
-			else
+				repeat_given = true;
+			} else {
 				oracle_mib = v;
+			}
 			break;
 		}
 		case OPT_VIA:
 			cfg.via = optarg;
+			break;
+		case OPT_SHARD:
+			if (shard_parse(optarg, &shard) < 0) {
+				fprintf(stderr,
+					"migcheck: --shard needs K/N with 1 <= K <= N <= 1000, got "
+					"'%s'\n",
+					optarg);
+				return 2;
+			}
+			sharded = true;
+			break;
+		case OPT_DURATIONS:
+			shard.durations = optarg;
+			break;
+		case OPT_QEMU_A:
+			qemu_a = optarg;
+			break;
+		case OPT_QEMU_B:
+			qemu_b = optarg;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "text")) {
+				format = CMP_TEXT;
+			} else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
+				format = CMP_MARKDOWN;
+			} else if (!strcmp(optarg, "html")) {
+				format = CMP_HTML;
+			} else {
+				fprintf(stderr,
+					"migcheck: --format is text, markdown or html, not "
+					"'%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -349,6 +419,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (shard.durations && !sharded) {
+		fprintf(stderr, "migcheck: --durations only goes with --shard\n");
+		return 2;
+	}
+	if (sharded && strcmp(cmd, "run")) {
+		fprintf(stderr, "migcheck: --shard is an option of run\n");
+		return 2;
+	}
+	if (!strcmp(cmd, "ab") != !!(qemu_a && qemu_b) ||
+	    (!strcmp(cmd, "run") && (qemu_a || qemu_b))) {
+		fprintf(stderr,
+			"migcheck: ab needs --qemu-a and --qemu-b, and only ab takes them\n");
+		return 2;
+	}
 	if (!strcmp(cmd, "list"))
 		return cmd_list(&sel, json);
 	if (!strcmp(cmd, "bench")) {
@@ -368,6 +452,10 @@ int main(int argc, char **argv)
 		json_object_set_new(invocation, "cwd", json_string(cwd ? cwd : "?"));
 		free(cwd);
 	}
+	cfg.repeat = repeat_given ? (int)repeat : 1;
+	cfg.shard = sharded ? &shard : NULL;
+	if (!strcmp(cmd, "ab"))
+		return mc_ab(&cfg, qemu_a, qemu_b, &sel, invocation, format);
 	{
 		json_t *env = probe_environment(cfg.qemu, cfg.guest_dir);
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "report.h"
+#include "html.h"
+#include "junit.h"
 #include "util.h"
 
 #include <errno.h>
@@ -55,18 +57,41 @@ static void update_totals(json_t *doc)
 	json_object_set_new(doc, "totals", totals);
 }
 
-static int write_doc(struct report *r, char **err)
+int report_write_files(json_t *doc, const char *dir, char **err)
 {
-	char *text, *tmp;
+	char *text, *path;
 	int ret;
 
-	update_totals(r->doc);
-	text = json_dumps(r->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	update_totals(doc);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text) {
 		mc_set_err(err, "cannot serialise the report");
 		return -1;
 	}
-	ret = mc_write_file_atomic(r->path, text, strlen(text), err);
+	path = mc_strdup_printf("%s/report.json", dir);
+	ret = mc_write_file_atomic(path, text, strlen(text), err);
+	free(path);
+	free(text);
+	if (ret)
+		return ret;
+	/* Both are rendered from the document just written, never ahead of it. */
+	path = mc_strdup_printf("%s/report.xml", dir);
+	ret = junit_write(doc, path, err);
+	free(path);
+	if (ret)
+		return ret;
+	path = mc_strdup_printf("%s/report.html", dir);
+	ret = html_write(doc, dir, path, err);
+	free(path);
+	return ret;
+}
+
+static int write_doc(struct report *r, char **err)
+{
+	char *tmp;
+	int ret;
+
+	ret = report_write_files(r->doc, r->dir, err);
 	if (!ret) {
 		/* Swap the symlink atomically too. */
 		const char *base = strrchr(r->dir, '/');
@@ -80,7 +105,6 @@ static int write_doc(struct report *r, char **err)
 		free(target);
 		free(tmp);
 	}
-	free(text);
 	return ret;
 }
 
@@ -103,11 +127,12 @@ struct report *report_open(const char *reports_dir, const char *run_id, json_t *
 		report_close(r);
 		return NULL;
 	}
-	r->doc = json_pack("{s:s, s:i, s:s, s:s, s:n, s:s, s:o, s:o, s:{}, s:[]}", "schema",
-			   MC_REPORT_SCHEMA, "schema_version", MC_REPORT_SCHEMA_VERSION, "run_id",
-			   run_id, "started", now, "finished", "state", "running", "invocation",
-			   invocation ? invocation : json_object(), "environment",
-			   environment ? environment : json_object(), "totals", "cases");
+	r->doc =
+	    json_pack("{s:s, s:i, s:s, s:s, s:n, s:s, s:o, s:o, s:i, s:{}, s:[]}", "schema",
+		      MC_REPORT_SCHEMA, "schema_version", MC_REPORT_SCHEMA_VERSION, "run_id",
+		      run_id, "started", now, "finished", "state", "running", "invocation",
+		      invocation ? invocation : json_object(), "environment",
+		      environment ? environment : json_object(), "repeat", 1, "totals", "cases");
 	free(now);
 	if (write_doc(r, err) < 0) {
 		report_close(r);
@@ -124,6 +149,11 @@ const char *report_run_dir(const struct report *r)
 const char *report_path(const struct report *r)
 {
 	return r->path;
+}
+
+void report_set(struct report *r, const char *key, json_t *value)
+{
+	json_object_set_new(r->doc, key, value);
 }
 
 int report_add_case(struct report *r, json_t *record, char **err)

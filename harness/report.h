@@ -4,7 +4,8 @@
  *
  * reports/runs/<run-id>/report.json is rewritten atomically after every case,
  * so an interrupted run keeps what finished; reports/latest points at the
- * newest run directory.
+ * newest run directory.  report.xml (JUnit) and report.html are rendered
+ * from it each time it is written.
  */
 #ifndef MIGCHECK_REPORT_H
 #define MIGCHECK_REPORT_H
@@ -26,9 +27,17 @@ const char *report_run_dir(const struct report *r);
 const char *report_path(const struct report *r);
 /* Adds a finished case record (stolen) and rewrites the file. */
 int report_add_case(struct report *r, json_t *record, char **err);
+/* Sets a top-level member (value stolen); written with the next case. */
+void report_set(struct report *r, const char *key, json_t *value);
 /* Marks the run finished (or interrupted) and rewrites the file. */
 int report_finish(struct report *r, const char *state, char **err);
 void report_close(struct report *r);
+
+/*
+ * Writes doc as dir/report.json, then dir/report.xml and dir/report.html
+ * rendered from it (case work directories are relative to dir).
+ */
+int report_write_files(json_t *doc, const char *dir, char **err);
 
 /* A run id from the current time: 20261120-230501-12345. */
 char *report_new_run_id(void);

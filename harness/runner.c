@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "runner.h"
+#include "repeat.h"
 #include "report.h"
 #include "summary.h"
+#include "shard.h"
 #include "util.h"
 
 #include <errno.h>
@@ -403,6 +405,8 @@ struct running {
 	uint64_t deadline;
 	int timeout_s;
 	json_t *rec; /* set when the case could not even start */
+	int rep;     /* repetition (0-based) when a case runs more than once, else -1 */
+	int arm;     /* which build and report (migcheck ab), else 0 */
 };
 
 static void start_case(const struct mc_config *cfg, struct running *c, const char *run_dir)
@@ -410,7 +414,10 @@ static void start_case(const struct mc_config *cfg, struct running *c, const cha
 	c->timeout_s = cfg->timeout_s ? cfg->timeout_s : (c->t->timeout_s ? c->t->timeout_s : 120);
 	c->t0 = mc_now_s();
 	mc_test_name(c->t, c->name, sizeof(c->name));
-	c->workdir = mc_strdup_printf("%s/cases/%s", run_dir, c->name);
+	if (c->rep >= 0)
+		c->workdir = mc_strdup_printf("%s/cases/%s/rep-%d", run_dir, c->name, c->rep + 1);
+	else
+		c->workdir = mc_strdup_printf("%s/cases/%s", run_dir, c->name);
 	mc_rm_rf(c->workdir);
 	if (mc_mkdir_p(c->workdir, 0755) < 0) {
 		char *why = mc_strdup_printf("cannot create work directory %s: %s", c->workdir,
@@ -531,111 +538,279 @@ static void sort_by_fixture(const struct mc_test **list, size_t n)
 	}
 }
 
-int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *environment,
-	   json_t *invocation)
+/*
+ * Cases of the selection in run order (suite order, then registration) and,
+ * with a shard, only that shard's; order[] gets each one's position in the
+ * whole selection.
+ */
+static size_t plan_cases(const struct mc_config *cfg, const struct mc_selection *sel,
+			 const struct mc_test **list, size_t *order, json_t **shard_info,
+			 char **err)
 {
-	const struct mc_test **list = calloc(nregistry + 1, sizeof(*list));
-	struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
-	struct report *rep;
-	struct tap tap;
-	char *run_id = cfg->run_id ? strdup(cfg->run_id) : report_new_run_id(), *err = NULL;
-	size_t n = 0, i, next = 0, printed = 0;
-	double t0 = mc_now_s();
-	int code, jobs = cfg->jobs > 0 ? cfg->jobs : 1, active = 0;
-	json_t *done, **recs;
-	struct running *run;
+	size_t n = 0, i, kept = 0;
+	const char **names;
+	bool *keep;
 
 	for (i = 0; i < nregistry; i++)
 		if (mc_test_selected(registry[i], sel))
 			list[n++] = registry[i];
 	sort_by_fixture(list, n);
-	done = json_array();
-	recs = calloc(n + 1, sizeof(*recs));
-	run = calloc(n + 1, sizeof(*run));
-	rep = report_open(cfg->reports_dir, run_id, environment, invocation, &err);
-	if (!rep) {
-		fprintf(stderr, "migcheck: %s\n", err);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	if (!cfg->shard)
+		return n;
+	names = calloc(n + 1, sizeof(*names));
+	keep = calloc(n + 1, sizeof(*keep));
+	if (!names || !keep)
+		abort();
+	for (i = 0; i < n; i++) {
+		char buf[256];
+
+		names[i] = strdup(mc_test_name(list[i], buf, sizeof(buf)));
+	}
+	*shard_info = shard_plan(names, n, cfg->shard, keep, err);
+	for (i = 0; i < n; i++) {
+		if (*shard_info && keep[i]) {
+			list[kept] = list[i];
+			order[kept++] = i;
+		}
+		free((char *)names[i]);
+	}
+	free(names);
+	free(keep);
+	return *shard_info ? kept : (size_t)-1;
+}
+
+/* One build and its report: migcheck run has one, migcheck ab two. */
+struct arm {
+	const struct mc_config *cfg;
+	struct report *rep;
+	struct tap tap;
+	FILE *tap_file; /* ab: each arm's TAP goes to report.tap in its run */
+	size_t printed;
+	json_t *done;
+};
+
+int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_selection *sel,
+		json_t *const *environments, json_t *invocation, char **run_dirs)
+{
+	const struct mc_config *cfg = cfgs[0];
+	const struct mc_test **list = calloc(nregistry + 1, sizeof(*list));
+	size_t *order = calloc(nregistry + 1, sizeof(*order));
+	struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
+	struct arm *arms = calloc(narms, sizeof(*arms));
+	char *err = NULL;
+	size_t n, i, next = 0, nslots, open_from = 0, *slot_of;
+	double t0 = mc_now_s();
+	int code = 0, jobs = cfg->jobs > 0 ? cfg->jobs : 1, active = 0, a;
+	int repeat = cfg->repeat > 1 ? cfg->repeat : 1, r;
+	json_t **recs, *shard_info = NULL;
+	struct running *run;
+	bool all_printed;
+
+	if (!list || !order || !arms)
+		abort();
+	n = plan_cases(cfg, sel, list, order, &shard_info, &err);
+	if (n == (size_t)-1) {
+		fprintf(stderr, "migcheck: --shard: %s\n", err);
 		free(err);
-		free(run_id);
 		free(list);
-		free(recs);
-		free(run);
-		json_decref(done);
+		free(order);
+		free(arms);
+		for (a = 0; a < narms; a++)
+			json_decref(environments[a]);
+		json_decref(invocation);
 		return 2;
+	}
+	/*
+	 * A slot is one run of one case on one build: every repetition of a
+	 * case, and both builds of migcheck ab, run next to each other so the
+	 * machine's noise falls on all of them alike; ab alternates which build
+	 * goes first.
+	 */
+	nslots = n * repeat * narms;
+	recs = calloc(nslots + 1, sizeof(*recs));
+	run = calloc(nslots + 1, sizeof(*run));
+	slot_of = calloc(nslots + 1, sizeof(*slot_of));
+	if (!recs || !run || !slot_of)
+		abort();
+	for (i = 0; i < n; i++)
+		for (r = 0; r < repeat; r++)
+			for (a = 0; a < narms; a++) {
+				size_t s = (i * repeat + r) * narms + a;
+				int arm = (i + r) % 2 && narms == 2 ? 1 - a : a;
+
+				run[s].t = list[i];
+				run[s].index = i;
+				run[s].rep = repeat > 1 ? r : -1;
+				run[s].arm = arm;
+				slot_of[(i * repeat + r) * narms + arm] = s;
+			}
+	for (a = 0; a < narms; a++) {
+		char *run_id = cfgs[a]->run_id ? strdup(cfgs[a]->run_id) : report_new_run_id();
+
+		arms[a].cfg = cfgs[a];
+		arms[a].done = json_array();
+		arms[a].rep = report_open(cfgs[a]->reports_dir, run_id, environments[a],
+					  a ? NULL : invocation, &err);
+		if (a && arms[a].rep)
+			report_set(arms[a].rep, "invocation", json_incref(invocation));
+		free(run_id);
+		if (!arms[a].rep) {
+			fprintf(stderr, "migcheck: %s\n", err);
+			free(err);
+			for (r = a + 1; r < narms; r++)
+				json_decref(environments[r]);
+			code = 2;
+			goto out;
+		}
+		report_set(arms[a].rep, "repeat", json_integer(repeat));
+		if (shard_info)
+			report_set(arms[a].rep, "shard", json_deep_copy(shard_info));
+		if (narms > 1) {
+			char *path = mc_strdup_printf("%s/report.tap", report_run_dir(arms[a].rep));
+
+			arms[a].tap_file = fopen(path, "we");
+			free(path);
+		}
+		tap_begin(&arms[a].tap,
+			  arms[a].tap_file ? arms[a].tap_file
+			  : cfg->tap_out   ? cfg->tap_out
+					   : stdout,
+			  (int)n);
+		tap_diag(&arms[a].tap, "migcheck run %s: %zu cases; report: %s",
+			 strrchr(report_run_dir(arms[a].rep), '/') + 1, n,
+			 report_path(arms[a].rep));
+		if (shard_info)
+			tap_diag(
+			    &arms[a].tap, "shard %d of %d: %zu of %zu cases, balanced by %s%s",
+			    cfg->shard->index, cfg->shard->count, n,
+			    (size_t)json_integer_value(json_object_get(shard_info, "cases_total")),
+			    cfg->shard->durations ? "the durations in " : "count",
+			    cfg->shard->durations ? cfg->shard->durations : "");
 	}
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	tap_begin(&tap, cfg->tap_out ? cfg->tap_out : stdout, (int)n);
-	tap_diag(&tap, "migcheck run %s: %zu cases; report: %s", run_id, n, report_path(rep));
 
 	/*
-	 * Up to `jobs` cases run at once; results are printed and reported in
-	 * the order the cases were selected, whatever order they end in.
+	 * Up to `jobs` slots run at once; each build's results are printed and
+	 * reported in selection order, whatever order its slots end in.
 	 */
-	while (printed < n) {
+	for (;;) {
 		bool progressed = false;
 
-		while (!interrupted && active < jobs && next < n) {
-			run[next].t = list[next];
-			run[next].index = next;
-			progress(cfg, next, n,
-				 mc_test_name(list[next], run[next].name, sizeof(run[next].name)),
+		while (!interrupted && active < jobs && next < nslots) {
+			struct running *c = &run[next];
+
+			progress(cfg, next, nslots, mc_test_name(c->t, c->name, sizeof(c->name)),
 				 t0);
-			start_case(cfg, &run[next], report_run_dir(rep));
-			if (run[next].pid > 0)
+			start_case(arms[c->arm].cfg, c, report_run_dir(arms[c->arm].rep));
+			if (c->pid > 0)
 				active++;
 			next++;
 		}
-		for (i = printed; i < next; i++) {
-			if (recs[i] || (!run[i].workdir && !run[i].rec))
-				continue;
+		for (i = open_from; i < next; i++) {
 			bool was_running = run[i].pid > 0;
 
-			recs[i] = poll_case(&run[i], report_run_dir(rep));
+			if (recs[i] || (!run[i].workdir && !run[i].rec))
+				continue;
+			recs[i] = poll_case(&run[i], report_run_dir(arms[run[i].arm].rep));
 			if (recs[i]) {
 				progressed = true;
 				if (was_running)
 					active--;
 			}
 		}
-		while (printed < next && recs[printed]) {
-			json_t *rec = recs[printed];
-			const char *reason = json_string_value(json_object_get(rec, "reason"));
-			int r = mc_result_parse(json_string_value(json_object_get(rec, "result")));
+		while (open_from < next && recs[open_from])
+			open_from++;
+		all_printed = true;
+		for (a = 0; a < narms; a++) {
+			struct arm *m = &arms[a];
 
-			tap_result(&tap, run[printed].name, r < 0 ? MC_ERROR : r, reason);
-			json_array_append_new(
-			    done, json_pack("{s:O*, s:O}", "axes", json_object_get(rec, "axes"),
-					    "result", json_object_get(rec, "result")));
-			if (report_add_case(rep, json_incref(rec), &err) < 0) {
-				tap_diag(&tap, "cannot write the report: %s", err);
-				free(err);
-				err = NULL;
+			while (m->printed < n) {
+				json_t *mine[repeat], *rec;
+				const char *reason;
+				int res;
+
+				for (r = 0; r < repeat; r++) {
+					mine[r] =
+					    recs[slot_of[(m->printed * repeat + r) * narms + a]];
+					if (!mine[r])
+						break;
+				}
+				if (r < repeat)
+					break;
+				rec = repeat_fold(mine, repeat);
+				json_object_set_new(rec, "order", json_integer(order[m->printed]));
+				reason = json_string_value(json_object_get(rec, "reason"));
+				res = mc_result_parse(
+				    json_string_value(json_object_get(rec, "result")));
+				if (json_is_true(json_object_get(rec, "flaky")))
+					tap_diag(&m->tap, "%s: the %d repetitions disagree",
+						 json_string_value(json_object_get(rec, "name")),
+						 repeat);
+				tap_result(&m->tap, json_string_value(json_object_get(rec, "name")),
+					   res < 0 ? MC_ERROR : res, reason);
+				json_array_append_new(
+				    m->done,
+				    json_pack("{s:O*, s:O}", "axes", json_object_get(rec, "axes"),
+					      "result", json_object_get(rec, "result")));
+				if (report_add_case(m->rep, rec, &err) < 0) {
+					tap_diag(&m->tap, "cannot write the report: %s", err);
+					free(err);
+					err = NULL;
+				}
+				m->printed++;
+				progressed = true;
 			}
-			printed++;
-			progressed = true;
+			all_printed &= m->printed == n;
 		}
-		if (interrupted && next == printed)
+		if (all_printed)
+			break;
+		if (interrupted && active == 0)
 			break; /* nothing left running; the rest never started */
 		if (!progressed)
 			usleep(10000);
 	}
-	for (i = 0; i < n; i++)
-		json_decref(recs[i]);
-	free(recs);
-	free(run);
-	summary_matrix(&tap, done);
-	json_decref(done);
-	tap_diag(&tap, "report: %s", report_path(rep));
-	tap_totals(&tap);
-	report_finish(rep, interrupted ? "interrupted" : "finished", NULL);
-	if (cfg->progress)
-		fprintf(stderr, "migcheck: report: %s\n", report_path(rep));
-	code = interrupted ? 130 : tap_exit_code(&tap);
+	for (a = 0; a < narms; a++) {
+		struct arm *m = &arms[a];
+
+		summary_matrix(&m->tap, m->done);
+		tap_diag(&m->tap, "report: %s", report_path(m->rep));
+		tap_totals(&m->tap);
+		report_finish(m->rep, interrupted ? "interrupted" : "finished", NULL);
+		if (cfg->progress)
+			fprintf(stderr, "migcheck: report: %s\n", report_path(m->rep));
+		if (!code || tap_exit_code(&m->tap) == 1)
+			code = tap_exit_code(&m->tap);
+	}
+	if (interrupted)
+		code = 130;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	report_close(rep);
-	free(run_id);
+out:
+	for (i = 0; i < nslots; i++)
+		json_decref(recs[i]);
+	for (a = 0; a < narms; a++) {
+		if (run_dirs)
+			run_dirs[a] = arms[a].rep ? strdup(report_run_dir(arms[a].rep)) : NULL;
+		report_close(arms[a].rep);
+		json_decref(arms[a].done);
+		if (arms[a].tap_file)
+			fclose(arms[a].tap_file);
+	}
+	json_decref(shard_info);
+	free(recs);
+	free(run);
+	free(slot_of);
+	free(arms);
 	free(list);
+	free(order);
 	return code;
+}
+
+int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *environment,
+	   json_t *invocation)
+{
+	return mc_run_arms(&cfg, 1, sel, &environment, invocation, NULL);
 }

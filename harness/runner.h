@@ -21,16 +21,18 @@
 
 struct mc_config {
 	const char *qemu;
-	const char *guest_dir;	 /* vmlinuz, initramfs.cpio, kernel-release */
-	const char *mock_lib;	 /* libvfiomock.so */
-	const char *reports_dir; /* reports/ */
+	const char *guest_dir;	      /* vmlinuz, initramfs.cpio, kernel-release */
+	const char *mock_lib;	      /* libvfiomock.so */
+	const char *reports_dir;      /* reports/ */
 	const char *expectations_dir; /* fixtures/expectations: policy tables, known defects */
-	const char *run_id;	 /* NULL: generated */
-	int timeout_s;		 /* 0: each test's own */
-	bool progress;		 /* progress lines on stderr */
-	FILE *tap_out;		 /* NULL: stdout */
-	int jobs;		 /* cases run at once (0: 1) */
-	const char *via;	 /* NULL: the harness runs QEMU; "libvirt": libvirt does */
+	const char *run_id;	      /* NULL: generated */
+	int timeout_s;		      /* 0: each test's own */
+	bool progress;		      /* progress lines on stderr */
+	FILE *tap_out;		      /* NULL: stdout */
+	int jobs;		      /* cases run at once (0: 1) */
+	int repeat;		      /* runs of every case, each recorded (0: 1) */
+	const struct mc_shard *shard; /* run one shard of the selection (shard.h); NULL: all */
+	const char *via;	      /* NULL: the harness runs QEMU; "libvirt": libvirt does */
 };
 
 struct mc_case;
@@ -116,6 +118,13 @@ const char *mc_selection_unmatched(const struct mc_selection *sel);
 /* Runs the selected tests; TAP on stdout; returns the kselftest exit code. */
 int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *environment,
 	   json_t *invocation);
+/*
+ * The same on several builds at once (migcheck ab): case by case, each
+ * config's run in its own report (and its TAP in report.tap there);
+ * environments[] are stolen; run_dirs[] (optional) get the run directories.
+ */
+int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_selection *sel,
+		json_t *const *environments, json_t *invocation, char **run_dirs);
 
 /* ---- for tests ---- */
 const struct mc_config *mc_case_config(struct mc_case *c);

@@ -40,4 +40,7 @@ assert_clean 5
 # The run's report is there and parses; the killed run never finished.
 [ "$(report '.schema' "$WORK/r")" = migcheck-report ] || fail "report.json unreadable"
 [ "$(report '.state' "$WORK/r")" = running ] || fail "report state is not 'running'"
+# JUnit and HTML were written with it, so a killed run leaves all three.
+[ -s "$WORK/r/latest/report.xml" ] && [ -s "$WORK/r/latest/report.html" ] ||
+	fail "report.xml or report.html missing beside report.json"
 note "migcheck killed; nothing left behind"

@@ -354,7 +354,7 @@ TEST(timeout_cancels)
 	    {.send = MIG("setup", 0) PASS(1, 1000)},
 	    {.expect = "query-migrate",
 	     .send = "{\"return\": {\"status\": \"active\"}, \"id\": @ID@}\r\n"},
-	    {.expect = "migrate_cancel", .send = OK},
+	    {.expect = "migrate_cancel", .send = OK MIG("cancelled", 9000)},
 	    {.expect = "query-migrate", .send = STATS},
 	};
 	const struct fakepeer_step dst[] = {DST_START};
@@ -378,7 +378,7 @@ TEST(a_refusing_hook_cancels)
 	    SRC_START,
 	    {.expect = "migrate", .send = OK},
 	    {.send = MIG("setup", 0) PASS(1, 1000) PASS(2, 2000)},
-	    {.expect = "migrate_cancel", .send = OK},
+	    {.expect = "migrate_cancel", .send = OK MIG("cancelled", 9000)},
 	    {.expect = "query-migrate", .send = STATS},
 	};
 	const struct fakepeer_step dst[] = {DST_START};

@@ -43,6 +43,20 @@ static int tmp_files(const char *dir)
 	return n;
 }
 
+/* Does dir/file exist and contain text? */
+static bool file_has(const char *dir, const char *file, const char *text)
+{
+	char path[512];
+	char *s;
+	bool has;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	s = slurp(path);
+	has = s && strstr(s, text);
+	free(s);
+	return has;
+}
+
 static struct report *open_run(struct ktest *_t, const char *dir, const char *id)
 {
 	char *err = NULL;
@@ -115,10 +129,14 @@ TEST(cases_in_order_with_totals)
 		EXPECT_EQ(json_array_size(json_object_get(doc, "cases")), i + 1);
 		json_decref(doc);
 		EXPECT_EQ(tmp_files(report_run_dir(r)), 0);
+		/* JUnit and HTML follow the JSON after every case. */
+		EXPECT_TRUE(file_has(report_run_dir(r), "report.xml", name));
+		EXPECT_TRUE(file_has(report_run_dir(r), "report.html", name));
 	}
 	doc = load(_t, report_path(r));
 	EXPECT_STREQ(json_string_value(json_object_get(doc, "schema")), "migcheck-report");
 	EXPECT_EQ(json_integer_value(json_object_get(doc, "schema_version")), MC_REPORT_SCHEMA_VERSION);
+	EXPECT_EQ(json_integer_value(json_object_get(doc, "repeat")), 1);
 	EXPECT_TRUE(json_is_integer(json_object_get(doc, "schema_version")));
 	env = json_object_get(doc, "environment");
 	EXPECT_STREQ(json_string_value(json_object_get(env, "qemu_version")), "10.0.2");

@@ -7,7 +7,9 @@
 #include "ktest.h"
 
 #include "fakepeer.h"
+#include "merge.h"
 #include "runner.h"
+#include "shard.h"
 
 static void t_pass(struct mc_case *c, const void *data)
 {
@@ -63,6 +65,16 @@ static void t_oracle(struct mc_case *c, const void *data)
 static void t_exit(struct mc_case *c, const void *data)
 {
 	exit(3);
+}
+
+/* Fails in its second repetition only. */
+static void t_flaky(struct mc_case *c, const void *data)
+{
+	const char *wd = mc_case_workdir(c);
+
+	json_object_set_new(mc_case_metrics(c), "rep_dir", json_string(strrchr(wd, '/') + 1));
+	if (!strcmp(strrchr(wd, '/'), "/rep-2"))
+		mc_case_fail(c, "second time unlucky");
 }
 
 static const struct mc_test alpha[] = {
@@ -126,6 +138,7 @@ MC_SUITE(third)
 static const struct mc_test beta[] = {
     {.fixture = "other", .variant = "one", .test = "pass", .fn = t_pass},
     {.fixture = "other", .variant = "two", .test = "skip", .fn = t_skip},
+    {.fixture = "other", .variant = "three", .test = "flaky", .fn = t_flaky},
 };
 MC_SUITE(beta)
 
@@ -152,8 +165,8 @@ TEST(registry_and_names)
 {
 	char name[256];
 
-	EXPECT_EQ(mc_test_count(), 15);
-	EXPECT_TRUE(mc_test_at(15) == NULL);
+	EXPECT_EQ(mc_test_count(), 16);
+	EXPECT_TRUE(mc_test_at(16) == NULL);
 	EXPECT_STREQ(mc_test_name(&alpha[3], name, sizeof(name)), "fx2.v1.xfail");
 }
 
@@ -169,7 +182,7 @@ TEST(select_by_fixture_and_glob)
 	EXPECT_TRUE(strstr(selected(&sel), "other.two.skip") != NULL);
 
 	sel.patterns = by_suite;
-	EXPECT_STREQ(selected(&sel), "other.one.pass,other.two.skip");
+	EXPECT_STREQ(selected(&sel), "other.one.pass,other.two.skip,other.three.flaky");
 	sel.patterns = by_glob;
 	EXPECT_STREQ(selected(&sel), "fx1.v1.pass,fx1.v1.fail,fx1.v2.skip");
 	sel.patterns = two;
@@ -224,8 +237,9 @@ struct run_out {
 };
 
 /* mc_run in a child with stdout in a file; returns what it printed and wrote. */
-static void run_selection(struct ktest *_t, const char *dir, const char *run_id,
-			  const char *const *patterns, struct run_out *out)
+static void run_config(struct ktest *_t, const char *dir, const char *run_id,
+		       const char *const *patterns, int repeat, const struct mc_shard *shard,
+		       struct run_out *out)
 {
 	char path[256];
 	int status;
@@ -236,8 +250,11 @@ static void run_selection(struct ktest *_t, const char *dir, const char *run_id,
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct mc_config cfg = {
-		    .qemu = "/nonexistent", .reports_dir = dir, .run_id = run_id};
+		struct mc_config cfg = {.qemu = "/nonexistent",
+					.reports_dir = dir,
+					.run_id = run_id,
+					.repeat = repeat,
+					.shard = shard};
 		struct mc_selection sel = {.patterns = patterns};
 
 		if (!freopen(path, "w", stdout))
@@ -252,6 +269,12 @@ static void run_selection(struct ktest *_t, const char *dir, const char *run_id,
 	snprintf(path, sizeof(path), "%s/runs/%s/report.json", dir, run_id);
 	out->report = json_load_file(path, 0, NULL);
 	ASSERT_NONNULL(out->report);
+}
+
+static void run_selection(struct ktest *_t, const char *dir, const char *run_id,
+			  const char *const *patterns, struct run_out *out)
+{
+	run_config(_t, dir, run_id, patterns, 0, NULL, out);
 }
 
 static json_t *case_named(json_t *report, const char *name)
@@ -430,5 +453,196 @@ TEST(case_workdir_and_log)
 	free(log);
 	json_decref(o.report);
 	free(o.tap);
+	rm_tree(dir);
+}
+
+TEST_TIMEOUT(repeat_records_every_repetition, 60)
+{
+	const char *const pats[] = {"fx1.v1.pass", "other.three.flaky", NULL};
+	char dir[128];
+	struct run_out o;
+	json_t *c, *reps;
+
+	make_tmpdir(dir, sizeof(dir));
+	run_config(_t, dir, "rep", pats, 3, NULL, &o);
+	EXPECT_EQ(o.code, 1);
+	/* One TAP line per case, whatever the repetitions. */
+	EXPECT_TRUE(!strncmp(o.tap, "TAP version 13\n1..2\n", 20));
+	EXPECT_TRUE(strstr(o.tap, "\nok 1 fx1.v1.pass\n") != NULL);
+	EXPECT_TRUE(strstr(o.tap, "# other.three.flaky: the 3 repetitions disagree\n") != NULL);
+	EXPECT_TRUE(strstr(o.tap, "\nnot ok 2 other.three.flaky\n") != NULL);
+	EXPECT_TRUE(strstr(o.tap, "# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0\n") !=
+		    NULL);
+	EXPECT_EQ(json_integer_value(json_object_get(o.report, "repeat")), 3);
+
+	c = case_named(o.report, "other.three.flaky");
+	ASSERT_NONNULL(c);
+	EXPECT_STREQ(field(o.report, "other.three.flaky", "result"), "fail");
+	EXPECT_STREQ(field(o.report, "other.three.flaky", "reason"),
+		     "second time unlucky (fail in 1 of 3 repetitions)");
+	EXPECT_TRUE(json_is_true(json_object_get(c, "flaky")));
+	/* The case's own members are the failing repetition's. */
+	EXPECT_STREQ(field(o.report, "other.three.flaky", "workdir"),
+		     "cases/other.three.flaky/rep-2");
+	reps = json_object_get(c, "repetitions");
+	ASSERT_EQ(json_array_size(reps), 3);
+	EXPECT_STREQ(json_string_value(json_object_get(json_array_get(reps, 0), "result")), "pass");
+	EXPECT_STREQ(json_string_value(json_object_get(json_array_get(reps, 1), "result")), "fail");
+	EXPECT_STREQ(json_string_value(json_object_get(json_array_get(reps, 2), "result")), "pass");
+	EXPECT_STREQ(json_string_value(json_object_get(
+			 json_object_get(json_array_get(reps, 2), "metrics"), "rep_dir")),
+		     "rep-3");
+	EXPECT_STREQ(json_string_value(json_object_get(json_array_get(reps, 0), "workdir")),
+		     "cases/other.three.flaky/rep-1");
+
+	c = case_named(o.report, "fx1.v1.pass");
+	EXPECT_TRUE(json_is_false(json_object_get(c, "flaky")));
+	EXPECT_EQ(json_array_size(json_object_get(c, "repetitions")), 3);
+	EXPECT_EQ(json_integer_value(json_object_get(c, "order")), 0);
+	json_decref(o.report);
+	free(o.tap);
+	rm_tree(dir);
+}
+
+/* Names of a report's cases in order, comma separated. */
+static char *case_names(json_t *report)
+{
+	static char out[1024];
+	json_t *c;
+	size_t i;
+
+	out[0] = '\0';
+	json_array_foreach(json_object_get(report, "cases"), i, c)
+	{
+		if (out[0])
+			strcat(out, ",");
+		strcat(out, json_string_value(json_object_get(c, "name")));
+	}
+	return out;
+}
+
+TEST_TIMEOUT(shards_by_count_merge_to_one_run, 90)
+{
+	const char *const pats[] = {"fx1.*", "fx2.v1.*", "other", NULL};
+	struct mc_shard s1 = {.index = 1, .count = 2}, s2 = {.index = 2, .count = 2};
+	char dir[128], d1[256], d2[256], out[256], all[1024];
+	json_t *reports[2], *merged;
+	const char *dirs[2] = {d1, d2};
+	struct run_out whole, a, b;
+	char *err = NULL;
+
+	make_tmpdir(dir, sizeof(dir));
+	run_config(_t, dir, "whole", pats, 0, NULL, &whole);
+	run_config(_t, dir, "s1", pats, 0, &s1, &a);
+	run_config(_t, dir, "s2", pats, 0, &s2, &b);
+	strcpy(all, case_names(whole.report));
+	EXPECT_STREQ(all, "fx1.v1.pass,fx1.v1.fail,fx1.v2.skip,fx2.v1.xfail,fx2.v1.xpass,"
+			  "other.one.pass,other.two.skip,other.three.flaky");
+	/* By count: case i of the selection goes to shard i mod N + 1. */
+	EXPECT_STREQ(case_names(a.report), "fx1.v1.pass,fx1.v2.skip,fx2.v1.xpass,other.two.skip");
+	EXPECT_STREQ(case_names(b.report), "fx1.v1.fail,fx2.v1.xfail,other.one.pass,"
+					   "other.three.flaky");
+	EXPECT_TRUE(strstr(a.tap, "1..4\n") != NULL);
+	EXPECT_STREQ(
+	    json_string_value(json_object_get(json_object_get(a.report, "shard"), "balance")),
+	    "count");
+
+	snprintf(d1, sizeof(d1), "%s/runs/s1", dir);
+	snprintf(d2, sizeof(d2), "%s/runs/s2", dir);
+	snprintf(out, sizeof(out), "%s/merged", dir);
+	reports[0] = b.report; /* in any order */
+	reports[1] = a.report;
+	dirs[0] = d2;
+	dirs[1] = d1;
+	merged = merge_reports(reports, dirs, 2, dir, &err);
+	ASSERT_NONNULL(merged);
+	EXPECT_STREQ(case_names(merged), all);
+	/* Work directories stay reachable from the merged report's directory. */
+	EXPECT_STREQ(json_string_value(json_object_get(
+			 json_array_get(json_object_get(merged, "cases"), 0), "workdir")),
+		     "runs/s1/cases/fx1.v1.pass");
+	json_decref(merged);
+
+	/* One shard alone is not the run. */
+	merged = merge_reports(reports, dirs, 1, out, &err);
+	EXPECT_TRUE(merged == NULL);
+	ASSERT_NONNULL(err);
+	EXPECT_STREQ(err, "shard 1 of 2 is missing");
+	free(err);
+	err = NULL;
+	/* Nor is a shard twice. */
+	reports[1] = b.report;
+	merged = merge_reports(reports, dirs, 2, out, &err);
+	EXPECT_TRUE(merged == NULL);
+	ASSERT_NONNULL(err);
+	EXPECT_STREQ(err, "shard 2 of 2 is given twice");
+	free(err);
+
+	json_decref(whole.report);
+	json_decref(a.report);
+	json_decref(b.report);
+	free(whole.tap);
+	free(a.tap);
+	free(b.tap);
+	rm_tree(dir);
+}
+
+TEST(shard_by_durations_longest_first)
+{
+	const char *const names[] = {"a", "b", "c", "d", "e"};
+	struct mc_shard s = {.index = 1, .count = 2};
+	char dir[128], path[256], *err = NULL;
+	bool keep1[5], keep2[5];
+	json_t *info1, *info2, *report;
+	FILE *f;
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	/* e is unknown: it counts as the median, 4 s. */
+	report = json_pack("{s:s, s:i, s:[{s:s, s:f}, {s:s, s:f}, {s:s, s:f}, {s:s, s:f}]}",
+			   "schema", "migcheck-report", "schema_version", 2, "cases", "name", "a",
+			   "duration_s", 10.0, "name", "b", "duration_s", 6.0, "name", "c",
+			   "duration_s", 2.0, "name", "d", "duration_s", 1.0);
+	f = fopen(path, "w");
+	ASSERT_NONNULL(f);
+	json_dumpf(report, f, 0);
+	fclose(f);
+	json_decref(report);
+
+	s.durations = path;
+	info1 = shard_plan(names, 5, &s, keep1, &err);
+	ASSERT_NONNULL(info1);
+	s.index = 2;
+	info2 = shard_plan(names, 5, &s, keep2, &err);
+	ASSERT_NONNULL(info2);
+	/*
+	 * Longest first to the lighter shard, the lower one on a tie: a(10) -> 1,
+	 * b(6) -> 2, e(4) -> 2, c(2) -> 1, d(1) -> 2.
+	 */
+	EXPECT_TRUE(keep1[0] && !keep1[1] && keep1[2] && !keep1[3] && !keep1[4]);
+	EXPECT_TRUE(!keep2[0] && keep2[1] && !keep2[2] && keep2[3] && keep2[4]);
+	EXPECT_TRUE(json_real_value(json_object_get(info1, "estimated_s")) == 12.0);
+	EXPECT_TRUE(json_real_value(json_object_get(info2, "estimated_s")) == 11.0);
+	EXPECT_STREQ(json_string_value(json_object_get(info1, "balance")), "durations");
+	EXPECT_TRUE(json_equal(json_object_get(info1, "plan"), json_object_get(info2, "plan")));
+	json_decref(info2);
+
+	/* By count the plan differs, and a missing durations report is an error. */
+	s.durations = NULL;
+	info2 = shard_plan(names, 5, &s, keep2, &err);
+	EXPECT_FALSE(json_equal(json_object_get(info1, "plan"), json_object_get(info2, "plan")));
+	json_decref(info2);
+	s.durations = "/nonexistent/report.json";
+	EXPECT_TRUE(shard_plan(names, 5, &s, keep2, &err) == NULL);
+	ASSERT_NONNULL(err);
+	EXPECT_TRUE(strstr(err, "/nonexistent/report.json") != NULL);
+	free(err);
+
+	EXPECT_EQ(shard_parse("2/3", &s), 0);
+	EXPECT_EQ(s.index, 2);
+	EXPECT_EQ(shard_parse("0/3", &s), -1);
+	EXPECT_EQ(shard_parse("4/3", &s), -1);
+	EXPECT_EQ(shard_parse("1/3x", &s), -1);
+	json_decref(info1);
 	rm_tree(dir);
 }

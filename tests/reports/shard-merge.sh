@@ -1,0 +1,41 @@
+#!/bin/sh
+# A selection run whole and as two shards merged: the same cases, verdicts,
+# order and totals.  Real runs, so not part of `make check`: `make
+# check-shards` runs it over `smoke policy` (SELECTION= to change).
+# usage: shard-merge.sh MIGCHECK DIR SELECTION...
+set -u
+mc=$1
+dir=$2
+shift 2
+rm -rf "$dir"
+mkdir -p "$dir"
+echo "TAP version 13"
+echo "1..4"
+"$mc" run --no-progress --reports "$dir" --run-id whole "$@" >"$dir/whole.tap"
+for k in 1 2; do
+	"$mc" run --no-progress --reports "$dir" --run-id "shard$k" --shard "$k/2" "$@" >"$dir/shard$k.tap"
+done
+"$mc" merge "$dir/merged" "$dir/runs/shard1" "$dir/runs/shard2" >"$dir/merged.tap"
+n=0
+failed=0
+check() {
+	n=$((n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $n $1"
+	else
+		echo "# expected: $3"
+		echo "# got:      $2"
+		echo "not ok $n $1"
+		failed=1
+	fi
+}
+verdicts() {
+	jq -c '[.cases[] | [.name, .result]]' "$1"
+}
+check shards_split_the_selection \
+	"$(jq -s 'map(.cases | length) | add' "$dir/runs/shard1/report.json" "$dir/runs/shard2/report.json")" \
+	"$(jq '.cases | length' "$dir/runs/whole/report.json")"
+check same_verdicts_in_order "$(verdicts "$dir/merged/report.json")" "$(verdicts "$dir/runs/whole/report.json")"
+check same_totals "$(jq -c .totals "$dir/merged/report.json")" "$(jq -c .totals "$dir/runs/whole/report.json")"
+check same_tap_totals "$(grep '^# Totals' "$dir/merged.tap")" "$(grep '^# Totals' "$dir/whole.tap")"
+exit $failed
