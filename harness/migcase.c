@@ -385,6 +385,26 @@ static void record_migration(struct mcase *k)
 	mc_case_checkpoint(k->c);
 }
 
+/*
+ * What the mock refused during this migration, as "; the src mock refused
+ * ...": often why QEMU failed it.  Valid until the next call.
+ */
+static const char *mock_refusal(struct mcase *k)
+{
+	static char *text;
+	char *s = NULL;
+	int side;
+
+	free(text);
+	text = NULL;
+	for (side = 0; k->have_rig && side < 2 && !s; side++)
+		s = mock_rig_last_refusal(&k->rig, side, k->r.t_start);
+	if (s)
+		text = mc_strdup_printf("; the %s mock refused %s", side == 1 ? "src" : "dst", s);
+	free(s);
+	return text ? text : "";
+}
+
 /* Checks QEMU's outcome against the expected one; false when the case ends here. */
 static bool check_outcome(struct mcase *k)
 {
@@ -411,8 +431,8 @@ static bool check_outcome(struct mcase *k)
 				     k->r.error);
 			return false;
 		}
-		mc_case_fail(k->c, "migration %s: %s", mig_outcome_name(k->r.outcome),
-			     k->r.error ? k->r.error : "no reason given");
+		mc_case_fail(k->c, "migration %s: %s%s", mig_outcome_name(k->r.outcome),
+			     k->r.error ? k->r.error : "no reason given", mock_refusal(k));
 		mcase_observe(k, NULL, k->r.error);
 		return false;
 	}

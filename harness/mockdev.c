@@ -316,3 +316,39 @@ void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layou
 		out->bad++;
 	}
 }
+
+char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double since)
+{
+	FILE *f = r->log[side] ? fopen(r->log[side], "re") : NULL;
+	char *line = NULL, *last = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	while (getline(&line, &cap, f) > 0) {
+		json_t *rec;
+		const char *req, *err, *rule;
+
+		/* Cheap filter first: the log holds every request. */
+		if (!strstr(line, "\"ret\":-"))
+			continue;
+		rec = json_loads(line, 0, NULL);
+		req = json_string_value(json_object_get(rec, "req"));
+		err = json_string_value(json_object_get(rec, "errno"));
+		rule = json_string_value(json_object_get(rec, "rule"));
+		if (req && json_number_value(json_object_get(rec, "t")) >= since) {
+			const char *from = json_string_value(json_object_get(rec, "from"));
+			const char *to = json_string_value(json_object_get(rec, "to"));
+
+			free(last);
+			last = mc_strdup_printf("%s%s%s%s%s: %s%s%s%s", req, from ? " " : "",
+						from ? from : "", to ? " -> " : "", to ? to : "",
+						err ? err : "refused", rule ? " (" : "",
+						rule ? rule : "", rule ? ")" : "");
+		}
+		json_decref(rec);
+	}
+	free(line);
+	fclose(f);
+	return last;
+}

@@ -72,6 +72,14 @@ int mock_rig_new_destination(struct mock_rig *r, char **err);
 void mock_rig_swap(struct mock_rig *r);
 /* One control request (stolen) to a side's mock; NULL with *err on failure. */
 json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, char **err);
+/*
+ * The last request a side's mock refused at or after wall-clock `since`
+ * ("VFIO_DEVICE_FEATURE set STOP -> PRE_COPY: EINVAL (rule)"), from its
+ * request log (README.md, "Request log"), or NULL: the root cause when a
+ * refusal made QEMU fail.  Requests QEMU probes and handles are included
+ * only if nothing else was refused.
+ */
+char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double since);
 /* A side's mock state, typed (free with ms_free). */
 int mock_rig_state(const struct mock_rig *r, enum vm_role side, struct ms_state *st, char **err);
 /* Device `index`'s record from a side's state, as a new reference. */

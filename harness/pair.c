@@ -8,27 +8,15 @@
 
 #define READY_TIMEOUT_MS 60000
 
-/* Why a guest did not come up: QEMU's last words, else the console's. */
+/* Why a guest did not come up: QEMU's last words (and a panic), else the console's. */
 static char *not_ready_reason(struct vm *vm, const char *err)
 {
-	char *why = NULL, *tail, *console, *panic;
+	char *why = NULL, *tail;
 
 	/* A closed channel usually means QEMU is exiting: give it a moment. */
 	mc_proc_wait(&vm->proc, 500);
-	if (vm_dead(vm, &why)) {
-		/* -no-reboot turns a guest panic into a plain exit: say why it panicked. */
-		console = mc_read_file(vm->console_path, NULL);
-		panic = console ? strstr(console, "Kernel panic") : NULL;
-		if (panic) {
-			char *old = why;
-
-			panic[strcspn(panic, "\r\n")] = '\0';
-			why = mc_strdup_printf("%s; guest: %s", old, panic);
-			free(old);
-		}
-		free(console);
+	if (vm_dead(vm, &why))
 		return why;
-	}
 	tail = mc_file_tail(vm->console_path, 300);
 	why = mc_strdup_printf("%s; console: %s", err, tail && *tail ? tail : "(empty)");
 	free(tail);

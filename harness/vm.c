@@ -181,9 +181,15 @@ bool vm_dead(struct vm *vm, char **why)
 		return false;
 	if (why && !*why) {
 		char *desc = mc_proc_describe(&vm->proc), *tail = vm_last_words(vm);
+		char *console = vm->console_path ? mc_read_file(vm->console_path, NULL) : NULL;
+		char *panic = console ? strstr(console, "Kernel panic") : NULL;
 
-		*why = mc_strdup_printf("%s QEMU %s%s%s", vm->name, desc, *tail ? ": " : "",
-					tail);
+		/* -no-reboot and panic=-1 make a guest panic a plain exit: say why. */
+		if (panic)
+			panic[strcspn(panic, "\r\n")] = '\0';
+		*why = mc_strdup_printf("%s QEMU %s%s%s%s%s", vm->name, desc, *tail ? ": " : "",
+					tail, panic ? "; guest: " : "", panic ? panic : "");
+		free(console);
 		free(desc);
 		free(tail);
 	}
