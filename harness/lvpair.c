@@ -31,6 +31,12 @@ struct lvpair;
 struct lvvm {
 	struct lvpair *lp;
 	int side;
+	/*
+	 * The destination's domain exists only once libvirt migrates it, and
+	 * libvirt ends the source's after a completed migration: neither is a
+	 * QEMU that died.
+	 */
+	bool seen, retired;
 };
 
 struct lvpair {
@@ -621,6 +627,7 @@ int lvpair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *pla
 	if (ddom)
 		virDomainFree(ddom);
 	if (r->outcome == MIG_COMPLETED) {
+		p->src->lv->retired = true;
 		if (attach_agent(lp, 1, p->dst, &err) < 0 || map_ram(lp, 1, p->dst, &err) < 0) {
 			mc_case_fail(c, "destination domain after migration: %s", err);
 			free(err);
@@ -725,8 +732,11 @@ bool lvvm_dead(struct vm *vm, char **why)
 	bool dead;
 
 	if (dom) {
+		vm->lv->seen = true;
 		virDomainGetState(dom, &st, &reason, 0);
 		virDomainFree(dom);
+	} else if (!vm->lv->seen || vm->lv->retired) {
+		return false;
 	}
 	dead = st != VIR_DOMAIN_RUNNING && st != VIR_DOMAIN_PAUSED;
 	if (dead && why && !*why) {
