@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define END {NULL, NULL, NULL}
+#define END                                                                                        \
+	{                                                                                          \
+		NULL, NULL, NULL                                                                   \
+	}
 
 static const struct mx_value backends[] = {
     [MOCK_TYPE1] = {"type1", "type1", "VFIO type1 container and groups"},
@@ -63,8 +66,7 @@ static const struct mx_value invalidations[] = {
 
 const struct mx_axis_def mx_axes[MX_NAXES] = {
     [MX_BACKEND] = {"backend", "VFIO backend", backends, true, MX_ROLE_ROW},
-    [MX_TRACKER] = {"tracker", "what the device and IOMMU can track", trackers, true,
-		    MX_ROLE_ROW},
+    [MX_TRACKER] = {"tracker", "what the device and IOMMU can track", trackers, true, MX_ROLE_ROW},
     [MX_EM] = {"enable-migration", "vfio-pci enable-migration", ems, true, MX_ROLE_NONE},
     [MX_VIOMMU] = {"viommu", "the guest's IOMMU", viommus, true, MX_ROLE_COLUMN},
     [MX_MIGRATION] = {"migration", "migration mode", migrations, true, MX_ROLE_COLUMN},
@@ -72,8 +74,8 @@ const struct mx_axis_def mx_axes[MX_NAXES] = {
     [MX_GUEST] = {"guest", "what runs in the guest", guests, false, MX_ROLE_NONE},
     [MX_GUEST_IOMMU] = {"guest-iommu", "the Linux guest's IOMMU mode", guest_iommus, false,
 			MX_ROLE_NONE},
-    [MX_INVALIDATION] = {"invalidation", "the Linux guest's IOTLB invalidation",
-			 invalidations, false, MX_ROLE_NONE},
+    [MX_INVALIDATION] = {"invalidation", "the Linux guest's IOTLB invalidation", invalidations,
+			 false, MX_ROLE_NONE},
 };
 
 /* What each tracker value asks of the mock, indexed like trackers[]. */

@@ -104,13 +104,13 @@ json_t *mx_cell_json(const struct mx_cell *c);
 
 /* What a dirty tracker means to the mock and to the negative controls. */
 struct mx_tracker_info {
-	const char *personality;  /* device personality (vfiomock-abi.h) */
-	bool iommu_dirty;	  /* the IOMMU offers dirty tracking (iommufd HWPT) */
-	bool needs_em_on;	  /* QEMU only migrates it with enable-migration=on */
-	bool precise;		  /* reports what was written, not all it maps */
-	int fault_tracker;	  /* enum vfm_tracker a drop_dirty fault names */
-	const char *query;	  /* the dirty query request (fail_request), or NULL */
-	unsigned backends;	  /* bit per enum mock_backend it exists on */
+	const char *personality; /* device personality (vfiomock-abi.h) */
+	bool iommu_dirty;	 /* the IOMMU offers dirty tracking (iommufd HWPT) */
+	bool needs_em_on;	 /* QEMU only migrates it with enable-migration=on */
+	bool precise;		 /* reports what was written, not all it maps */
+	int fault_tracker;	 /* enum vfm_tracker a drop_dirty fault names */
+	const char *query;	 /* the dirty query request (fail_request), or NULL */
+	unsigned backends;	 /* bit per enum mock_backend it exists on */
 };
 const struct mx_tracker_info *mx_tracker_info(int tracker);
 

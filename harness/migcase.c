@@ -205,10 +205,13 @@ static int run_hooks(struct mcase *k, enum mcase_at at, int sync)
 }
 
 static const char *const at_names[MCASE_NPOINTS] = {
-    [MCASE_LAUNCHED] = "at launch",	  [MCASE_READY] = "before migration",
-    [MCASE_SETUP] = "at migration setup", [MCASE_SYNC] = "after a dirty sync",
+    [MCASE_LAUNCHED] = "at launch",
+    [MCASE_READY] = "before migration",
+    [MCASE_SETUP] = "at migration setup",
+    [MCASE_SYNC] = "after a dirty sync",
     [MCASE_PRE_SWITCHOVER] = "in pre-switchover",
-    [MCASE_MIGRATED] = "after migration", [MCASE_RESUMED] = "after resume",
+    [MCASE_MIGRATED] = "after migration",
+    [MCASE_RESUMED] = "after resume",
 };
 
 /* Every hook that was planned before `upto` must have run. */
@@ -227,8 +230,9 @@ static bool hooks_ran(struct mcase *k, enum mcase_at upto)
 				      "scenario did not run as planned",
 				      h->sync, k->r.passes);
 		else
-			mc_case_error(k->c, "the hook %s never ran: the scenario did not run as "
-					    "planned",
+			mc_case_error(k->c,
+				      "the hook %s never ran: the scenario did not run as "
+				      "planned",
 				      at_names[h->at]);
 		return false;
 	}
@@ -249,8 +253,8 @@ static int on_migration(struct mig_run *run, enum mig_point at, int n, void *opa
 	case MIG_AT_SYNC:
 		rc = run_hooks(k, MCASE_SYNC, n);
 		if (rc == 0 && k->s->hold_syncs && n == k->s->hold_syncs)
-			rc = mcase_set_limits(k, RELEASE_BANDWIDTH, k->s->release_downtime_ms
-									? k->s->release_downtime_ms
+			rc = mcase_set_limits(k, RELEASE_BANDWIDTH,
+					      k->s->release_downtime_ms ? k->s->release_downtime_ms
 									: 500);
 		break;
 	case MIG_AT_PRE_SWITCHOVER:
@@ -585,8 +589,9 @@ static bool detect_valid(struct mcase *k)
 		for (j = 0; j < MCASE_MAX_EXTRA && k->s->extra[j]; j++)
 			found |= !strcmp(k->s->extra[j]->name, k->s->detect[i].oracle);
 		if (!found) {
-			mc_case_error(k->c, "negative control names oracle %s, which this case "
-					    "does not run",
+			mc_case_error(k->c,
+				      "negative control names oracle %s, which this case "
+				      "does not run",
 				      k->s->detect[i].oracle);
 			return false;
 		}
@@ -615,8 +620,8 @@ static void observe_dma_loss(struct mcase *k)
 			json_t *ev = json_array_get(dev->events, e);
 
 			ranges_add(&dma,
-				   mcase_iova_to_gpa(k, json_integer_value(
-							    json_object_get(ev, VFM_KEY_IOVA))),
+				   mcase_iova_to_gpa(
+				       k, json_integer_value(json_object_get(ev, VFM_KEY_IOVA))),
 				   (uint64_t)json_integer_value(json_object_get(ev, VFM_KEY_PAGES))
 				       << 12);
 		}
@@ -698,9 +703,10 @@ struct mcase *mcase_open(struct mc_case *c, const struct mcase_spec *s)
 	k->s = s;
 	ranges_init(&k->ram_flagged);
 	ranges_init(&k->extra_dma);
-	mc_case_set(c, "kind", json_string(s->detect[0].oracle		  ? "negative-control"
-					   : s->expect.outcome == MCASE_FAILS ? "error-path"
-									      : "conformance"));
+	mc_case_set(c, "kind",
+		    json_string(s->detect[0].oracle		   ? "negative-control"
+				: s->expect.outcome == MCASE_FAILS ? "error-path"
+								   : "conformance"));
 	if (!detect_valid(k) || launch(k) < 0 || run_hooks(k, MCASE_LAUNCHED, 0) < 0)
 		goto ended;
 	if (check_blockers(k, &done) < 0 || done)

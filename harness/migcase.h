@@ -158,7 +158,7 @@ void mcase_test(struct mc_case *c, const void *spec);
  */
 void mcase_register(struct mc_test *tests, size_t n);
 #define MCASE_SUITE(tests)                                                                         \
-	__attribute__((constructor)) static void mcase_register_##tests(void)                     \
+	__attribute__((constructor)) static void mcase_register_##tests(void)                      \
 	{                                                                                          \
 		mcase_register(tests, sizeof(tests) / sizeof(tests[0]));                           \
 	}

@@ -25,9 +25,9 @@ struct mcase {
 	struct mc_ranges extra_dma;   /* DMA the suite armed beyond the spec's plan */
 	char *phase_name;
 	void *scratch;
-	bool ended;			  /* it stopped before migrating (skip, failure, blocker) */
+	bool ended; /* it stopped before migrating (skip, failure, blocker) */
 	const struct mcase_expect *expect; /* this migration's */
-	char *round;			  /* names this round's oracles and metrics */
+	char *round;			   /* names this round's oracles and metrics */
 };
 
 extern const struct mcase_oracle mcase_oracle_ram, mcase_oracle_ring, mcase_oracle_verify;

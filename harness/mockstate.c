@@ -49,8 +49,7 @@ static void page_list(struct mc_ranges *r, const json_t *list)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(list, i, v)
-		ranges_add(r, (uint64_t)json_integer_value(v), 4096);
+	json_array_foreach(list, i, v) ranges_add(r, (uint64_t)json_integer_value(v), 4096);
 }
 
 static void parse_device(struct ms_device *d, const json_t *o)
@@ -106,8 +105,8 @@ static void parse_device(struct ms_device *d, const json_t *o)
 	}
 	d->data_bytes = json_incref(json_object_get(o, VFM_ST_DATA_BYTES));
 	d->data_fd_open = json_is_true(json_object_get(o, VFM_ST_DATA_FD_OPEN));
-	d->logging = json_is_true(
-	    json_object_get(json_object_get(o, VFM_ST_DMA_LOGGING), VFM_ST_STARTED));
+	d->logging =
+	    json_is_true(json_object_get(json_object_get(o, VFM_ST_DMA_LOGGING), VFM_ST_STARTED));
 }
 
 int ms_parse(json_t *reply, struct ms_state *st, char **err)
@@ -127,14 +126,15 @@ int ms_parse(json_t *reply, struct ms_state *st, char **err)
 			   json_array_size(devs), VFM_MAX_DEVICES);
 		return -1;
 	}
-	st->spaces = calloc(json_array_size(containers) + json_array_size(objs) + 1,
-			    sizeof(*st->spaces));
+	st->spaces =
+	    calloc(json_array_size(containers) + json_array_size(objs) + 1, sizeof(*st->spaces));
 	if (!st->spaces)
 		abort();
 	json_array_foreach(containers, i, v)
 	{
 		st->spaces[n].id = (int)i;
-		st->spaces[n].dirty_tracking = json_is_true(json_object_get(v, VFM_ST_DIRTY_STARTED));
+		st->spaces[n].dirty_tracking =
+		    json_is_true(json_object_get(v, VFM_ST_DIRTY_STARTED));
 		parse_maps(&st->spaces[n++], json_object_get(v, VFM_ST_MAPS));
 	}
 	json_array_foreach(objs, i, v)
@@ -143,7 +143,8 @@ int ms_parse(json_t *reply, struct ms_state *st, char **err)
 
 		if (type && !strcmp(type, VFM_ST_TYPE_HWPT)) {
 			st->hwpts++;
-			st->hwpts_tracking += json_is_true(json_object_get(v, VFM_ST_DIRTY_ENABLED));
+			st->hwpts_tracking +=
+			    json_is_true(json_object_get(v, VFM_ST_DIRTY_ENABLED));
 		}
 		if (!type || strcmp(type, VFM_ST_TYPE_IOAS))
 			continue;
@@ -152,12 +153,11 @@ int ms_parse(json_t *reply, struct ms_state *st, char **err)
 		parse_maps(&st->spaces[n++], json_object_get(v, VFM_ST_MAPS));
 	}
 	st->nspaces = n;
-	json_array_foreach(devs, i, v)
-		parse_device(&st->dev[st->ndev++], v);
+	json_array_foreach(devs, i, v) parse_device(&st->dev[st->ndev++], v);
 	dropped = json_object_get(reply, VFM_ST_PAGES_DROPPED);
 	json_array_foreach(json_object_get(dropped, VFM_ST_RANGES), i, v)
-		ranges_add(&st->dropped, (uint64_t)json_integer_value(json_array_get(v, 0)),
-			   (uint64_t)json_integer_value(json_array_get(v, 1)));
+	    ranges_add(&st->dropped, (uint64_t)json_integer_value(json_array_get(v, 0)),
+		       (uint64_t)json_integer_value(json_array_get(v, 1)));
 	st->dropped_complete = !json_is_true(json_object_get(dropped, VFM_ST_TRUNCATED));
 	st->raw = json_incref(reply);
 	return 0;

@@ -27,7 +27,7 @@ struct ms_map {
 /* A type1 container or an iommufd IOAS. */
 struct ms_space {
 	bool ioas;
-	int id; /* IOAS object id; container index */
+	int id;		     /* IOAS object id; container index */
 	bool dirty_tracking; /* type1: DIRTY_PAGES started */
 	struct ms_map *maps;
 	size_t nmaps;
@@ -66,7 +66,7 @@ struct ms_device {
 	size_t nhistory;
 	json_t *data_bytes; /* {"PRE_COPY": bytes, ...} */
 	bool data_fd_open;
-	bool logging;	    /* DMA logging started */
+	bool logging; /* DMA logging started */
 };
 
 struct ms_state {
@@ -75,9 +75,9 @@ struct ms_state {
 	struct ms_device dev[VFM_MAX_DEVICES];
 	int ndev;
 	int hwpts, hwpts_tracking; /* iommufd HWPTs, and those with dirty tracking enabled */
-	struct mc_ranges dropped; /* IOVA ranges drop_dirty hid */
+	struct mc_ranges dropped;  /* IOVA ranges drop_dirty hid */
 	bool dropped_complete;
-	json_t *raw;		  /* the reply itself, for records */
+	json_t *raw; /* the reply itself, for records */
 };
 
 /* Parses a reply; -1 with *err if it is not a mock state. */

@@ -121,7 +121,7 @@ json_t *ranges_json(const struct mc_ranges *r, size_t max)
 	size_t i;
 
 	for (i = 0; i < r->n && (!max || i < max); i++)
-		json_array_append_new(a, json_pack("[I,I]", (json_int_t)r->v[i].start,
-						   (json_int_t)r->v[i].len));
+		json_array_append_new(
+		    a, json_pack("[I,I]", (json_int_t)r->v[i].start, (json_int_t)r->v[i].len));
 	return a;
 }

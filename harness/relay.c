@@ -153,7 +153,8 @@ static void *relay_main(void *opaque)
 				i++;
 				continue;
 			}
-			memmove(r->conn[i], r->conn[i + 1], (r->nconn - i - 1) * sizeof(r->conn[0]));
+			memmove(r->conn[i], r->conn[i + 1],
+				(r->nconn - i - 1) * sizeof(r->conn[0]));
 			r->nconn--;
 		}
 	}

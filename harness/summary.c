@@ -71,7 +71,7 @@ void summary_matrix(struct tap *tap, json_t *cases)
 	int rows[MX_NAXES], cols[MX_NAXES], nr = role_axes(MX_ROLE_ROW, rows);
 	int nc = role_axes(MX_ROLE_COLUMN, cols), R = combo_count(rows, nr);
 	int C = combo_count(cols, nc), r, c, i;
-	int (*counts)[4] = calloc((size_t)R * C, sizeof(*counts));
+	int(*counts)[4] = calloc((size_t)R * C, sizeof(*counts));
 	bool *row_used = calloc(R, 1), *col_used = calloc(C, 1), any = false;
 	char line[1024];
 	size_t k;

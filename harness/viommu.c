@@ -21,8 +21,8 @@ const char *const *viommu_qemu_args(int vi, bool linux_guest)
 	static const char *const scalable[] = {"-device", VTD SCALABLE, NULL};
 	static const char *const legacy_linux[] = {"-machine", "kernel-irqchip=split", "-device",
 						   VTD_LINUX, NULL};
-	static const char *const scalable_linux[] = {"-machine", "kernel-irqchip=split",
-						     "-device", VTD_LINUX SCALABLE, NULL};
+	static const char *const scalable_linux[] = {"-machine", "kernel-irqchip=split", "-device",
+						     VTD_LINUX SCALABLE, NULL};
 
 	switch (vi) {
 	case MX_VI_LEGACY:
@@ -38,7 +38,8 @@ char *viommu_kernel_args(int vi, int gi, int inv)
 {
 	if (vi != MX_VI_LEGACY && vi != MX_VI_SCALABLE)
 		return strdup("");
-	return mc_strdup_printf("intel_iommu=on,%s iommu=%s%s", vi == MX_VI_SCALABLE ? "sm_on" : "sm_off",
+	return mc_strdup_printf("intel_iommu=on,%s iommu=%s%s",
+				vi == MX_VI_SCALABLE ? "sm_on" : "sm_off",
 				gi == MX_GI_NOPT ? "nopt" : "pt",
 				inv == MX_INV_STRICT ? " iommu.strict=1"
 				: inv == MX_INV_LAZY ? " iommu.strict=0"

@@ -44,8 +44,18 @@
 /* The BIOS ROM: QEMU maps it read-only for the device. */
 #define ROM_IOVA 0xfffc0000ull
 
-enum kind { K_MIGRATE, K_DROP_DIRTY, K_DMA_AFTER_STOP, K_CORRUPT_STREAM, K_FAIL_QUERY,
-	    K_ABOVE_4G, K_READONLY, K_LAST_WRITE, K_IOPTE_4K, K_COUNT };
+enum kind {
+	K_MIGRATE,
+	K_DROP_DIRTY,
+	K_DMA_AFTER_STOP,
+	K_CORRUPT_STREAM,
+	K_FAIL_QUERY,
+	K_ABOVE_4G,
+	K_READONLY,
+	K_LAST_WRITE,
+	K_IOPTE_4K,
+	K_COUNT
+};
 
 struct dirty_case {
 	struct mx_cell cell;
@@ -185,11 +195,11 @@ static int account(struct mcase *k)
 /* Before migrating: a device write to the read-only ROM must not land. */
 static int write_to_rom(struct mcase *k)
 {
-	json_t *r = mcase_mock(k, VM_SRC,
-			       json_pack("{s:s, s:i, s:s, s:I, s:i, s:i}", VFM_CTL_CMD,
-					 VFM_CTL_DMA, VFM_KEY_DEVICE, 0, VFM_KEY_ACTION,
-					 VFM_DMA_FILL, VFM_KEY_IOVA, (json_int_t)ROM_IOVA,
-					 VFM_KEY_PAGES, 1, VFM_KEY_SEED, 7));
+	json_t *r =
+	    mcase_mock(k, VM_SRC,
+		       json_pack("{s:s, s:i, s:s, s:I, s:i, s:i}", VFM_CTL_CMD, VFM_CTL_DMA,
+				 VFM_KEY_DEVICE, 0, VFM_KEY_ACTION, VFM_DMA_FILL, VFM_KEY_IOVA,
+				 (json_int_t)ROM_IOVA, VFM_KEY_PAGES, 1, VFM_KEY_SEED, 7));
 	long long written = r ? json_integer_value(json_object_get(r, VFM_REPLY_WRITTEN)) : -1;
 
 	json_decref(r);
@@ -223,11 +233,11 @@ static int readonly_check(struct mcase *k, struct mcase_verdict *v)
 		queried += ranges_cover(&ro, s->iova, s->len);
 	}
 	v->pass = ranges_cover(&ro, ROM_IOVA, 4096);
-	v->summary = mc_strdup_printf("%zu read-only mapping(s) (%" PRIu64 " bytes), the ROM at "
-				      "0x%llx %s; %" PRIu64
-				      " dirty quer(ies) over read-only mappings",
-				      n, ranges_bytes(&ro), (unsigned long long)ROM_IOVA,
-				      v->pass ? "among them" : "NOT read-only", queried);
+	v->summary =
+	    mc_strdup_printf("%zu read-only mapping(s) (%" PRIu64 " bytes), the ROM at "
+			     "0x%llx %s; %" PRIu64 " dirty quer(ies) over read-only mappings",
+			     n, ranges_bytes(&ro), (unsigned long long)ROM_IOVA,
+			     v->pass ? "among them" : "NOT read-only", queried);
 	v->details = json_pack("{s:o, s:I}", "readonly", ranges_json(&ro, 16),
 			       "queries_over_readonly", (json_int_t)queried);
 	if (!v->pass)
@@ -303,9 +313,9 @@ static void describe(struct dirty_case *d)
 		m->ring_iova = ring_iova(d, dev);
 		m->ring_pages = d->kind == K_LAST_WRITE ? 0 : RING_PAGES;
 		m->ring_rate_hz = RING_RATE_HZ;
-		m->events = json_pack("[{s:s, s:I, s:i}]", VFM_KEY_ON,
-				      vfm_event_name(VFM_EV_STOP_COPY), VFM_KEY_IOVA,
-				      (json_int_t)stop_copy_page(d, dev), VFM_KEY_PAGES, 1);
+		m->events =
+		    json_pack("[{s:s, s:I, s:i}]", VFM_KEY_ON, vfm_event_name(VFM_EV_STOP_COPY),
+			      VFM_KEY_IOVA, (json_int_t)stop_copy_page(d, dev), VFM_KEY_PAGES, 1);
 	}
 	s->mock.faults[VM_SRC] = faults_for(d);
 	if (d->kind == K_IOPTE_4K) {
@@ -372,8 +382,8 @@ static bool base_cell(const struct mx_cell *c)
 	const struct mx_tracker_info *t = mx_tracker_info(c->v[MX_TRACKER]);
 
 	return c->v[MX_VIOMMU] == MX_VI_NONE && c->v[MX_MIGRATION] == MX_PRECOPY &&
-	       c->v[MX_DEVICES] == MX_ONE_DEV && c->v[MX_EM] == (t->needs_em_on ? MX_EM_ON
-										 : MX_EM_AUTO);
+	       c->v[MX_DEVICES] == MX_ONE_DEV &&
+	       c->v[MX_EM] == (t->needs_em_on ? MX_EM_ON : MX_EM_AUTO);
 }
 
 static bool wants(const struct mx_cell *c, enum kind k)
@@ -427,11 +437,12 @@ __attribute__((constructor)) static void dirty_register(void)
 			mx_cell_name(&d->cell);
 			d->kind = k;
 			describe(d);
-			tests[ntests] =
-			    (struct mc_test)MC_TEST("dirty", d->cell.variant, kinds[k].test,
-						    mcase_test, &d->spec,
-						    k == K_MIGRATE ? 150 : k == K_ABOVE_4G ? 360 : 180,
-						    kinds[k].summary);
+			tests[ntests] = (struct mc_test)MC_TEST("dirty", d->cell.variant,
+								kinds[k].test, mcase_test, &d->spec,
+								k == K_MIGRATE	  ? 150
+								: k == K_ABOVE_4G ? 360
+										  : 180,
+								kinds[k].summary);
 			tests[ntests].axes = d->cell.axes;
 			ntests++;
 		}

@@ -86,8 +86,8 @@ static int mark_final_syncs(struct mcase *k)
 	json_decref(q);
 	if (mcase_state(k, VM_SRC, &st) < 0)
 		return -1;
-	pt->first_final = st.dev[0].nsyncs ? (int64_t)st.dev[0].syncs[st.dev[0].nsyncs - 1].seq + 1
-					   : 0;
+	pt->first_final =
+	    st.dev[0].nsyncs ? (int64_t)st.dev[0].syncs[st.dev[0].nsyncs - 1].seq + 1 : 0;
 	ms_free(&st);
 	return 0;
 }
@@ -159,8 +159,7 @@ static int stop_copy_check(struct mcase *k, struct mcase_verdict *v)
 	return 0;
 }
 
-static const struct mcase_oracle stop_copy_oracle = {"stop_copy", MCASE_MIGRATED,
-						     stop_copy_check};
+static const struct mcase_oracle stop_copy_oracle = {"stop_copy", MCASE_MIGRATED, stop_copy_check};
 
 /* The negative control's fault went into the run of this size. */
 static int faulty_size(struct mcase *k, struct mc_ranges *out, char **err)
@@ -191,8 +190,8 @@ static void describe(struct dt_case *d, int i)
 	s->mock.dev[0].ring_pages = RING_PAGES;
 	s->mock.dev[0].ring_rate_hz = 2000;
 	if (d->selftest && i == FAULTY_SIZE)
-		s->mock.faults[VM_SRC] = json_pack("[{s:s}]", VFM_KEY_KIND,
-						   vfm_fault_name(VFM_FAULT_REPORT_ALL));
+		s->mock.faults[VM_SRC] =
+		    json_pack("[{s:s}]", VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_REPORT_ALL));
 	/* Half of RAM holds data, so resending it costs what it would in production. */
 	s->buffer_mib = sizes_mib[i] / 2;
 	s->hold_syncs = s->min_syncs = 3;
@@ -284,8 +283,7 @@ static const struct mc_fixture downtime_fixture = {
 MC_FIXTURE(downtime_fixture)
 
 #define DT(variant, test, i, timeout, summary)                                                     \
-	MC_TEST("downtime", variant, test, downtime_scaling, &cases[i], timeout,        \
-		summary)
+	MC_TEST("downtime", variant, test, downtime_scaling, &cases[i], timeout, summary)
 
 static struct mc_test downtime_tests[] = {
     DT("type1_devlog", "scaling", 0, 400,

@@ -248,8 +248,9 @@ static void check_recovered(struct mcase *k, const char *round, const struct mc_
 	}
 	mappings(&st, &maps);
 	if (r->have_maps && (!ranges_within(&maps, &r->maps) || !ranges_within(&r->maps, &maps))) {
-		add_problem(&problems, "the mappings changed: %" PRIu64 " bytes mapped, %" PRIu64
-				       " before migrating",
+		add_problem(&problems,
+			    "the mappings changed: %" PRIu64 " bytes mapped, %" PRIu64
+			    " before migrating",
 			    ranges_bytes(&maps), ranges_bytes(&r->maps));
 		ranges_add(&v.flagged, UINT64_MAX, 1);
 	}
@@ -406,7 +407,8 @@ static bool no_growth(struct mcase *k, const char *round, struct counts *set,
 	s = mc_strdup_printf("%zu address space(s), %zu mapping(s) of %" PRIu64 " bytes, %d "
 			     "HWPT(s), %d device(s)%s",
 			     now.spaces, now.maps, now.bytes, now.hwpts, now.devices,
-			     ok ? ", as after the first hop" : "; after the first hop it held other counts");
+			     ok ? ", as after the first hop"
+				: "; after the first hop it held other counts");
 	name = mc_strdup_printf("%s.no_growth", round);
 	mc_case_oracle(mcase_case(k), name, ok, s, NULL);
 	free(name);
@@ -416,9 +418,9 @@ static bool no_growth(struct mcase *k, const char *round, struct counts *set,
 
 static bool clear_faults(struct mcase *k)
 {
-	json_t *r = mcase_mock(k, VM_SRC,
-			       json_pack("{s:s, s:s}", VFM_CTL_CMD, VFM_CTL_FAULT, VFM_KEY_ACTION,
-					 VFM_FAULT_CLEAR));
+	json_t *r = mcase_mock(
+	    k, VM_SRC,
+	    json_pack("{s:s, s:s}", VFM_CTL_CMD, VFM_CTL_FAULT, VFM_KEY_ACTION, VFM_FAULT_CLEAR));
 
 	json_decref(r);
 	return r != NULL;
@@ -507,7 +509,8 @@ static void lifecycle(struct mc_case *c, const void *data)
 			if (!mcase_migrate(k, NULL))
 				goto out;
 			mcase_check(k);
-			if (mc_case_failed(c) || !no_growth(k, round, hop == 1 ? &first : NULL, &first))
+			if (mc_case_failed(c) ||
+			    !no_growth(k, round, hop == 1 ? &first : NULL, &first))
 				goto out;
 			if (hop < HOPS && mcase_swap(k) < 0)
 				goto out;
@@ -572,8 +575,7 @@ static void describe(struct lc_case *l)
 		s->mock.faults[VM_SRC] =
 		    json_pack("[{s:s}]", VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_STAYS_STOPPED));
 	s->guest = MX_GUEST_LINUX;
-	snprintf(l->append, sizeof(l->append), "memmap=16M$0x%llx",
-		 (unsigned long long)DMA_WINDOW);
+	snprintf(l->append, sizeof(l->append), "memmap=16M$0x%llx", (unsigned long long)DMA_WINDOW);
 	s->append = l->append;
 	s->viommu = l->cell.v[MX_VIOMMU];
 	s->guest_iommu = MX_GI_PT;
@@ -643,10 +645,9 @@ __attribute__((constructor)) static void lifecycle_register(void)
 			mx_cell_name(&l->cell);
 			l->kind = k;
 			describe(l);
-			tests[nt] = (struct mc_test)MC_TEST("lifecycle", l->cell.variant,
-							    kinds[k].test, lifecycle, l,
-							    k == LC_PINGPONG ? 1200 : 600,
-							    kinds[k].summary);
+			tests[nt] = (struct mc_test)MC_TEST(
+			    "lifecycle", l->cell.variant, kinds[k].test, lifecycle, l,
+			    k == LC_PINGPONG ? 1200 : 600, kinds[k].summary);
 			tests[nt].axes = l->cell.axes;
 			nt++;
 		}

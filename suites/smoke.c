@@ -44,8 +44,7 @@ static int pick_page(struct mcase *k)
 
 	if (!st || !gpa)
 		return -1;
-	r = mcase_agent(k, VM_SRC, "cpu-dirty gpa index=%lld",
-			agent_reply_int(st, "pages", 0) / 2);
+	r = mcase_agent(k, VM_SRC, "cpu-dirty gpa index=%lld", agent_reply_int(st, "pages", 0) / 2);
 	json_decref(st);
 	if (!r) {
 		free(gpa);

@@ -27,11 +27,16 @@
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, "         \
 	"\"package\": \"\"}, \"capabilities\": []}}\r\n"
 #define OK "{\"return\": {}, \"id\": @ID@}\r\n"
-#define HANDSHAKE {.send = GREETING}, {.expect = "qmp_capabilities", .send = OK}
+#define HANDSHAKE                                                                                  \
+	{.send = GREETING},                                                                        \
+	{                                                                                          \
+		.expect = "qmp_capabilities", .send = OK                                           \
+	}
 #define CAPS                                                                                       \
 	"{\"return\": [{\"capability\": \"events\", \"state\": false}, {\"capability\": "          \
 	"\"return-path\", \"state\": false}, {\"capability\": \"switchover-ack\", \"state\": "     \
-	"false}, {\"capability\": \"pause-before-switchover\", \"state\": false}], \"id\": @ID@}\r\n"
+	"false}, {\"capability\": \"pause-before-switchover\", \"state\": false}], \"id\": "       \
+	"@ID@}\r\n"
 /* An event at 1000 s + us microseconds since the epoch. */
 #define EV(name, us, data)                                                                         \
 	"{\"event\": \"" name "\", \"timestamp\": {\"seconds\": 1000, \"microseconds\": " #us      \
@@ -40,15 +45,19 @@
 #define PASS(n, us) EV("MIGRATION_PASS", us, "{\"pass\": " #n "}")
 #define STATS                                                                                      \
 	"{\"return\": {\"status\": \"completed\", \"total-time\": 900, \"downtime\": 42, "         \
-	"\"setup-time\": 3, \"ram\": {\"transferred\": 5000, \"downtime-bytes\": 700, "          \
+	"\"setup-time\": 3, \"ram\": {\"transferred\": 5000, \"downtime-bytes\": 700, "            \
 	"\"dirty-sync-count\": 3}, \"vfio\": {\"transferred\": 336}}, \"id\": @ID@}\r\n"
 #define SRC_START                                                                                  \
 	HANDSHAKE, {.expect = "query-migrate-capabilities", .send = CAPS},                         \
 	    {.expect = "migrate-set-capabilities", .send = OK},                                    \
-	    {.expect = "migrate-set-parameters", .send = OK}
+	{                                                                                          \
+		.expect = "migrate-set-parameters", .send = OK                                     \
+	}
 #define DST_START                                                                                  \
 	HANDSHAKE, {.expect = "migrate-set-capabilities", .send = OK},                             \
-	    {.expect = "migrate-incoming", .send = OK}
+	{                                                                                          \
+		.expect = "migrate-incoming", .send = OK                                           \
+	}
 
 static void exit_one(int sig)
 {
@@ -63,8 +72,7 @@ struct side {
 	char dir[128];
 };
 
-static void side_start(struct side *s, enum vm_role role, const struct fakepeer_step *steps,
-		       int n)
+static void side_start(struct side *s, enum vm_role role, const struct fakepeer_step *steps, int n)
 {
 	char *err = NULL;
 
@@ -84,8 +92,7 @@ static void side_start(struct side *s, enum vm_role role, const struct fakepeer_
 	s->vm.name = role == VM_SRC ? "src" : "dst";
 	s->vm.ram_fd = -1;
 	s->vm.stderr_path = mc_strdup_printf("%s/stderr", s->dir);
-	mc_write_file_atomic(s->vm.stderr_path, "qemu: hw/vfio: Assertion 'x' failed.\n", 37,
-			     NULL);
+	mc_write_file_atomic(s->vm.stderr_path, "qemu: hw/vfio: Assertion 'x' failed.\n", 37, NULL);
 	s->vm.qmp = qmp_open(s->peer.fd, NULL, s->vm.name);
 	if (qmp_handshake(s->vm.qmp, 5000, &err) < 0)
 		abort();
