@@ -53,7 +53,7 @@ case $reason in
 *) fail "nonexistent QEMU: reason '$reason' does not say it cannot execute it" ;;
 esac
 [ "$(report '.state' "$WORK/r1")" = finished ] || fail "nonexistent QEMU: report not finished"
-assert_clean 5
+assert_clean
 
 # ---- a QEMU that aborts after saying why ----
 
@@ -73,7 +73,7 @@ case $reason in
 *"simulated start-up failure 4711"*) note "aborting QEMU: $reason" ;;
 *) fail "aborting QEMU: reason '$reason' lacks QEMU's message" ;;
 esac
-assert_clean 5
+assert_clean
 
 # ---- a guest that never becomes ready ----
 
@@ -99,7 +99,7 @@ case $reason in
 esac
 [ "$took" -lt 100 ] || fail "bad initramfs: took $took s"
 note "bad initramfs ($took s): $reason"
-assert_clean 5
+assert_clean
 
 # ---- a case that overruns its timeout ----
 
@@ -113,6 +113,6 @@ grep -qx 'not ok 1 smoke.idle.migrate' "$WORK/tap4" || fail "timeout: no 'not ok
 [ "$(report '.cases[0].reason' "$WORK/r4")" = "timed out after 1 s" ] ||
 	fail "timeout: reason is '$(report '.cases[0].reason' "$WORK/r4")'"
 [ "$(report '.totals.fail' "$WORK/r4")" = 1 ] || fail "timeout: totals.fail is not 1"
-assert_clean 5
+assert_clean
 
 note "all bad-input checks passed"

@@ -52,7 +52,7 @@ TEST(ready_timeout)
 	EXPECT_TRUE(agentlink_wait_ready(a, 300, &err) == NULL);
 	dt = now_ms() - t0;
 	EXPECT_GE(dt, 290);
-	EXPECT_LE(dt, 800);
+	EXPECT_LE(dt, 300 + SLACK_MS);
 	ASSERT_NONNULL(err);
 	EXPECT_TRUE(strstr(err, "ready") != NULL);
 	free(err);
@@ -67,8 +67,9 @@ TEST(ready_peer_closes)
 	char *err = NULL;
 	long long t0 = now_ms();
 
-	EXPECT_TRUE(agentlink_wait_ready(a, 5000, &err) == NULL);
-	EXPECT_LE(now_ms() - t0, 2000);
+	/* The hang-up ends the wait, long before the timeout. */
+	EXPECT_TRUE(agentlink_wait_ready(a, 4 * SLACK_MS, &err) == NULL);
+	EXPECT_LE(now_ms() - t0, SLACK_MS);
 	ASSERT_NONNULL(err);
 	EXPECT_TRUE(strstr(err, "closed") != NULL);
 	free(err);
@@ -169,7 +170,7 @@ TEST(stale_reply_ignored)
 	t0 = now_ms();
 	r = agentlink_cmd(a, "slow", 300, &err);
 	EXPECT_TRUE(r == NULL);
-	EXPECT_LE(now_ms() - t0, 800);
+	EXPECT_LE(now_ms() - t0, 300 + SLACK_MS);
 	ASSERT_NONNULL(err);
 	EXPECT_TRUE(strstr(err, "slow") != NULL);
 	free(err);
@@ -370,7 +371,7 @@ TEST(cmd_timeout_names_command)
 	EXPECT_TRUE(agentlink_cmd(a, "verify", 300, &err) == NULL);
 	dt = now_ms() - t0;
 	EXPECT_GE(dt, 290);
-	EXPECT_LE(dt, 800);
+	EXPECT_LE(dt, 300 + SLACK_MS);
 	ASSERT_NONNULL(err);
 	EXPECT_TRUE(strstr(err, "verify") != NULL);
 	free(err);
@@ -388,8 +389,8 @@ TEST(cmd_peer_closes)
 
 	ASSERT_NONNULL(agentlink_wait_ready(a, 3000, &err));
 	t0 = now_ms();
-	EXPECT_TRUE(agentlink_cmd(a, "verify", 5000, &err) == NULL);
-	EXPECT_LE(now_ms() - t0, 2000);
+	EXPECT_TRUE(agentlink_cmd(a, "verify", 4 * SLACK_MS, &err) == NULL);
+	EXPECT_LE(now_ms() - t0, SLACK_MS);
 	ASSERT_NONNULL(err);
 	EXPECT_TRUE(strstr(err, "closed") != NULL);
 	free(err);
