@@ -288,6 +288,7 @@ static void child_main(const struct mc_config *cfg, const struct mc_test *t, con
 	c.name = strdup(name);
 	c.workdir = strdup(workdir);
 	c.log = fopen(log, "ae");
+	free(log);
 	c.record = new_record(t, name);
 	mc_case_log(&c, "case %s starts", name);
 	t->fn(&c, t->data);

@@ -16,12 +16,14 @@
 
 #define RING_MAGIC 0x474e49524b4d4656ULL
 
-static struct mx_cell cell(int backend, int tracker, int em, int vi, int mig, int devs)
+/*
+ * Names a cell in place.  Its axes point into the cell itself, so a cell
+ * returned by value would carry pointers into a dead stack frame.
+ */
+static void cell(struct mx_cell *c, int backend, int tracker, int em, int vi, int mig, int devs)
 {
-	struct mx_cell c = {.v = {backend, tracker, em, vi, mig, devs}};
-
-	mx_cell_name(&c);
-	return c;
+	*c = (struct mx_cell){.v = {backend, tracker, em, vi, mig, devs}};
+	mx_cell_name(c);
 }
 
 TEST(matrix_only_cells_that_can_exist)
@@ -47,10 +49,10 @@ TEST(matrix_names_are_stable_and_unique)
 	struct mx_cell *cells, c;
 	size_t n = mx_enumerate(&cells), i, j;
 
-	c = cell(MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
+	cell(&c, MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
 	EXPECT_STREQ(c.variant, "iommufd_hwpt_auto_novi_precopy_1dev");
-	c = cell(MOCK_IOMMUFD_FD, MX_NO_TRACKER, MX_EM_ON, MX_VI_SCALABLE, MX_MULTIFD,
-		 MX_TWO_NO_P2P);
+	cell(&c, MOCK_IOMMUFD_FD, MX_NO_TRACKER, MX_EM_ON, MX_VI_SCALABLE, MX_MULTIFD,
+	     MX_TWO_NO_P2P);
 	EXPECT_STREQ(c.variant, "iommufdfd_notrack_on_vtdsm_multifd_2nop2p");
 	EXPECT_STREQ(c.axes[MX_BACKEND], "backend=iommufd-fd");
 	EXPECT_STREQ(c.axes[MX_TRACKER], "tracker=none");
@@ -66,11 +68,12 @@ TEST(matrix_names_are_stable_and_unique)
 
 TEST(matrix_cell_describes_the_mock)
 {
-	struct mx_cell c =
-	    cell(MOCK_TYPE1, MX_TYPE1_PERPETUAL, MX_EM_ON, MX_VI_LEGACY, MX_MULTIFD, MX_TWO_NO_P2P);
+	struct mx_cell c;
 	struct mock_spec s;
-	const char *const *pre = mx_cell_pre_args(&c);
+	const char *const *pre;
 
+	cell(&c, MOCK_TYPE1, MX_TYPE1_PERPETUAL, MX_EM_ON, MX_VI_LEGACY, MX_MULTIFD, MX_TWO_NO_P2P);
+	pre = mx_cell_pre_args(&c);
 	mx_cell_mock_spec(&c, &s);
 	EXPECT_EQ(s.backend, MOCK_TYPE1);
 	EXPECT_EQ(s.ndev, 2);
@@ -82,7 +85,7 @@ TEST(matrix_cell_describes_the_mock)
 	EXPECT_STREQ(pre[0], "-device");
 	EXPECT_STREQ(pre[1], "intel-iommu,caching-mode=on");
 
-	c = cell(MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
+	cell(&c, MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
 	mx_cell_mock_spec(&c, &s);
 	EXPECT_TRUE(s.iommu_dirty);
 	EXPECT_NULL(s.enable_migration);
