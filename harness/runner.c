@@ -567,6 +567,7 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	struct tap tap;
 	char *run_id = cfg->run_id ? strdup(cfg->run_id) : report_new_run_id(), *err = NULL;
 	size_t n = 0, i, next = 0, printed = 0;
+	bool stopped = false;
 	double t0 = mc_now_s();
 	int code, jobs = cfg->jobs > 0 ? cfg->jobs : 1, active = 0;
 	json_t *done, **recs;
@@ -602,7 +603,7 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	while (printed < n) {
 		bool progressed = false;
 
-		while (!interrupted && active < jobs && next < n) {
+		while (!interrupted && !stopped && active < jobs && next < n) {
 			run[next].t = list[next];
 			run[next].index = next;
 			progress(cfg, next, n,
@@ -627,22 +628,37 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 		}
 		while (printed < next && recs[printed]) {
 			json_t *rec = recs[printed];
-			const char *reason = json_string_value(json_object_get(rec, "reason"));
-			int r = mc_result_parse(json_string_value(json_object_get(rec, "result")));
+			const char *reason;
+			int r;
 
+			if (!stopped && report_add_case(rep, json_incref(rec), &err) < 0) {
+				/*
+				 * A report that cannot be written (a full disk) ends the
+				 * run: the case that hit it errors, no other starts, and
+				 * the file keeps the last complete report.
+				 */
+				char *why = mc_strdup_printf("cannot write the report: %s", err);
+
+				mark(rec, MC_ERROR, why);
+				fprintf(stderr,
+					"migcheck: %s; stopping the run (%s keeps the "
+					"cases before this one)\n",
+					why, report_path(rep));
+				free(why);
+				free(err);
+				err = NULL;
+				stopped = true;
+			}
+			reason = json_string_value(json_object_get(rec, "reason"));
+			r = mc_result_parse(json_string_value(json_object_get(rec, "result")));
 			tap_result(&tap, run[printed].name, r < 0 ? MC_ERROR : r, reason);
 			json_array_append_new(
 			    done, json_pack("{s:O*, s:O}", "axes", json_object_get(rec, "axes"),
 					    "result", json_object_get(rec, "result")));
-			if (report_add_case(rep, json_incref(rec), &err) < 0) {
-				tap_diag(&tap, "cannot write the report: %s", err);
-				free(err);
-				err = NULL;
-			}
 			printed++;
 			progressed = true;
 		}
-		if (interrupted && next == printed)
+		if ((interrupted || stopped) && next == printed)
 			break; /* nothing left running; the rest never started */
 		if (!progressed)
 			usleep(10000);
@@ -655,10 +671,18 @@ int mc_run(const struct mc_config *cfg, const struct mc_selection *sel, json_t *
 	json_decref(done);
 	tap_diag(&tap, "report: %s", report_path(rep));
 	tap_totals(&tap);
-	report_finish(rep, interrupted ? "interrupted" : "finished", NULL);
+	if (report_finish(rep,
+			  interrupted ? "interrupted"
+			  : stopped   ? "stopped"
+				      : "finished",
+			  &err) < 0) {
+		fprintf(stderr, "migcheck: cannot write the report: %s\n", err);
+		free(err);
+		err = NULL;
+	}
 	if (cfg->progress)
 		fprintf(stderr, "migcheck: report: %s\n", report_path(rep));
-	code = interrupted ? 130 : tap_exit_code(&tap);
+	code = interrupted ? 130 : stopped ? 1 : tap_exit_code(&tap);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	report_close(rep);
