@@ -233,7 +233,7 @@ TEST_TIMEOUT(boot_plain, 300)
 {
 	struct vm vm;
 
-	boot_and_check(_t, false, "console=ttyS0 panic=-1 quiet", &vm);
+	boot_and_check(_t, false, "console=ttyS0 panic=-1 quiet no_timer_check", &vm);
 	vm_cleanup(&vm);
 }
 
@@ -241,7 +241,7 @@ TEST_TIMEOUT(boot_viommu, 300)
 {
 	struct vm vm;
 
-	boot_and_check(_t, true, "console=ttyS0 panic=-1 quiet intel_iommu=on", &vm);
+	boot_and_check(_t, true, "console=ttyS0 panic=-1 quiet no_timer_check intel_iommu=on", &vm);
 	vm_cleanup(&vm);
 }
 

@@ -94,14 +94,14 @@ TEST(call_returns_return_member)
 	char *err = NULL;
 	json_t *r;
 
-	r = qmp_call(q, "query-status", NULL, 2000, &err);
+	r = qmp_call(q, "query-status", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(err == NULL);
 	EXPECT_STREQ(json_string_value(json_object_get(r, "status")), "running");
 	EXPECT_TRUE(json_is_true(json_object_get(r, "running")));
 	json_decref(r);
 
-	r = qmp_call(q, "query-name", NULL, 2000, &err);
+	r = qmp_call(q, "query-name", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	EXPECT_STREQ(json_string_value(r), "guest");
 	json_decref(r);
@@ -123,7 +123,7 @@ TEST(reply_with_uint64_max_parses)
 	char *err = NULL;
 	json_t *r, *x;
 
-	r = qmp_call(q, "device-list-properties", NULL, 2000, &err);
+	r = qmp_call(q, "device-list-properties", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	x = json_object_get(json_array_get(r, 0), "default-value");
 	EXPECT_TRUE(json_is_real(x) && json_real_value(x) > 1.8e19);
@@ -148,7 +148,8 @@ TEST(call_sends_arguments)
 	json_t *req;
 
 	EXPECT_EQ(qmp_call_void(q, "migrate-set-parameters",
-				json_pack("{s:I}", "downtime-limit", (json_int_t)300), 2000, &err),
+				json_pack("{s:I}", "downtime-limit", (json_int_t)300), SLACK_MS,
+				&err),
 		  0);
 	log = fakepeer_requests(&p);
 	line = strchr(log, '\n');
@@ -178,13 +179,13 @@ TEST(error_reply_becomes_cmd_class_desc)
 	char *err = NULL;
 	json_t *r;
 
-	r = qmp_call(q, "migrate", json_pack("{s:s}", "uri", "unix:/x"), 2000, &err);
+	r = qmp_call(q, "migrate", json_pack("{s:s}", "uri", "unix:/x"), SLACK_MS, &err);
 	EXPECT_TRUE(r == NULL);
 	EXPECT_STREQ(err, "migrate: GenericError: VFIO device doesn't support migration");
 	free(err);
 	err = NULL;
 	/* The connection is still usable after an error reply. */
-	r = qmp_call(q, "query-status", NULL, 2000, &err);
+	r = qmp_call(q, "query-status", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	EXPECT_STREQ(json_string_value(json_object_get(r, "status")), "paused");
 	json_decref(r);
@@ -213,7 +214,7 @@ TEST(events_before_reply_kept_in_order_with_timestamps)
 	struct qmp_event *ne;
 	char *err = NULL;
 
-	ASSERT_EQ(qmp_call_void(q, "cont", NULL, 2000, &err), 0);
+	ASSERT_EQ(qmp_call_void(q, "cont", NULL, SLACK_MS, &err), 0);
 	ASSERT_EQ(qmp_event_count(q), 4);
 	EXPECT_STREQ(qmp_event_at(q, 0)->name, "RESUME");
 	EXPECT_STREQ(qmp_event_at(q, 1)->name, "MIGRATION");
@@ -286,8 +287,8 @@ TEST(wait_event_with_match)
 	struct qmp_event *e;
 	char *err = NULL;
 
-	ASSERT_EQ(qmp_call_void(q, "migrate", NULL, 2000, &err), 0);
-	e = qmp_wait_event(q, "MIGRATION", status_is, "completed", 3000, &err);
+	ASSERT_EQ(qmp_call_void(q, "migrate", NULL, SLACK_MS, &err), 0);
+	e = qmp_wait_event(q, "MIGRATION", status_is, "completed", SLACK_MS, &err);
 	ASSERT_NONNULL(e);
 	EXPECT_TRUE(err == NULL);
 	EXPECT_EQ(llround(e->ts), 13);
@@ -321,7 +322,7 @@ TEST(reply_with_other_id_dropped)
 	char *err = NULL;
 	json_t *r;
 
-	r = qmp_call(q, "query-status", NULL, 2000, &err);
+	r = qmp_call(q, "query-status", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	EXPECT_STREQ(json_string_value(json_object_get(r, "status")), "right");
 	json_decref(r);
@@ -347,7 +348,7 @@ TEST(late_reply_after_timeout_not_taken_for_the_next)
 	ASSERT_NONNULL(err);
 	free(err);
 	err = NULL;
-	r = qmp_call(q, "query-status", NULL, 2000, &err);
+	r = qmp_call(q, "query-status", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	EXPECT_STREQ(json_string_value(json_object_get(r, "status")), "fresh");
 	json_decref(r);
@@ -373,14 +374,14 @@ TEST(malformed_lines_counted_and_skipped)
 	char *err = NULL;
 	json_t *r;
 
-	r = qmp_call(q, "query-status", NULL, 2000, &err);
+	r = qmp_call(q, "query-status", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	EXPECT_STREQ(json_string_value(json_object_get(r, "status")), "running");
 	json_decref(r);
 	EXPECT_EQ(qmp_malformed_count(q), 3);
 	EXPECT_EQ(qmp_event_count(q), 0);
 
-	r = qmp_call(q, "query-name", NULL, 2000, &err);
+	r = qmp_call(q, "query-name", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	EXPECT_STREQ(json_string_value(json_object_get(r, "name")), "g");
 	json_decref(r);
@@ -426,7 +427,7 @@ TEST(peer_closes_mid_line)
 	char *err = NULL;
 	json_t *r;
 
-	r = qmp_call(q, "query-status", NULL, 2000, &err);
+	r = qmp_call(q, "query-status", NULL, SLACK_MS, &err);
 	EXPECT_TRUE(r == NULL);
 	ASSERT_NONNULL(err);
 	EXPECT_TRUE(strstr(err, "middle of a message") != NULL);
@@ -589,7 +590,7 @@ TEST(transcript_both_directions)
 	make_tmpdir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/src.qmp", dir);
 	q = connect_peer(_t, &p, steps, NSTEPS(steps), path);
-	r = qmp_call(q, "query-status", NULL, 2000, &err);
+	r = qmp_call(q, "query-status", NULL, SLACK_MS, &err);
 	ASSERT_NONNULL(r);
 	json_decref(r);
 	FINISH(q, p);
