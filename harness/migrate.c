@@ -125,7 +125,8 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	static unsigned counter;
 	struct mig_run run = {src, dst, plan, r};
 	const char *src_caps[8], *dst_caps[8];
-	int nsrc = 0, ndst = 0, timeout_ms = plan->timeout_ms ? plan->timeout_ms : 120000;
+	int nsrc = 0, ndst = 0,
+	    timeout_ms = (plan->timeout_ms ? plan->timeout_ms : 120000) * (int)mc_time_scale();
 	bool setup_done = false, iter_done = false, src_done = false, dst_done = false;
 	uint64_t deadline;
 	json_t *caps, *params;

@@ -11,6 +11,7 @@
 #include "fakepeer.h"
 #include "migrate.h"
 #include "mockdev.h"
+#include "util.h"
 #include "vm.h"
 
 #include <stddef.h>
@@ -162,4 +163,24 @@ TEST(destination_completes)
 	EXPECT_STREQ(r.status, "completed");
 	EXPECT_NULL(r.error);
 	mig_result_clear(&r);
+}
+
+/* The harness's own limits only ever grow with MIGCHECK_TIME_SCALE, up to 20 times. */
+TEST(time_scale_from_environment)
+{
+	static const struct {
+		const char *val;
+		unsigned want;
+	} t[] = {{"3", 3},   {"1", 1},	{"0", 1},   {"-2", 1},
+		 {"abc", 1}, {"2x", 1}, {"50", 20}, {"", 1}};
+	size_t i;
+
+	unsetenv("MIGCHECK_TIME_SCALE");
+	EXPECT_EQ(mc_time_scale(), 1);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		setenv("MIGCHECK_TIME_SCALE", t[i].val, 1);
+		KT_CHECK(false, mc_time_scale() == t[i].want, "MIGCHECK_TIME_SCALE=%s: %u, want %u",
+			 t[i].val, mc_time_scale(), t[i].want);
+	}
+	unsetenv("MIGCHECK_TIME_SCALE");
 }
