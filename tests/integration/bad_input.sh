@@ -80,8 +80,10 @@ assert_clean
 mkdir "$WORK/guest"
 cp "$GUEST_DIR/vmlinuz" "$WORK/guest/vmlinuz"
 cp "$GUEST_DIR/kernel-release" "$WORK/guest/kernel-release" 2>/dev/null || true
-# Not a cpio archive at all: the kernel finds no /init and no root to mount.
-head -c 65536 /dev/urandom >"$WORK/guest/initramfs.cpio"
+# A cpio magic and then garbage: it passes migcheck's look at the file, the
+# kernel finds no /init and no root to mount.  (Plain garbage is named before
+# QEMU starts: tests/integration/faults.sh.)
+{ printf '070701'; head -c 65536 /dev/urandom; } >"$WORK/guest/initramfs.cpio"
 start=$(date +%s)
 rc=0
 "$MIGCHECK" run smoke.idle.migrate --no-progress --timeout 100 --guest-dir "$WORK/guest" \
