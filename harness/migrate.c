@@ -184,15 +184,15 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 		if (mc_now_ns() >= deadline) {
 			json_t *q = qmp_call(src->qmp, "query-migrate", NULL, QMP_TIMEOUT_MS, NULL);
 			char *msg = mc_strdup_printf(
-				"migration did not complete within %d s: %s (source status %s, "
-				"%d dirty syncs)",
-				timeout_ms / 1000,
-				/* The side that never got there is where to look. */
-				src_done ? "the destination never reported completed"
-				: dst_done ? "the source never reported completed"
-					   : "neither side reported completed",
-				json_string_value(json_object_get(q, "status")) ?: "unknown",
-				r->passes);
+			    "migration did not complete within %d s: %s (source status %s, "
+			    "%d dirty syncs)",
+			    timeout_ms / 1000,
+			    /* The side that never got there is where to look. */
+			    src_done   ? "the destination never reported completed"
+			    : dst_done ? "the source never reported completed"
+				       : "neither side reported completed",
+			    json_string_value(json_object_get(q, "status")) ?: "unknown",
+			    r->passes);
 
 			json_decref(q);
 			qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL);

@@ -341,8 +341,9 @@ struct running {
 static void start_case(const struct mc_config *cfg, struct running *c, const char *run_dir)
 {
 	/* A --timeout is taken as given; the tests' own limits scale with the host's load. */
-	c->timeout_s = cfg->timeout_s ? cfg->timeout_s
-				      : (c->t->timeout_s ? c->t->timeout_s : 120) * (int)mc_time_scale();
+	c->timeout_s = cfg->timeout_s
+			   ? cfg->timeout_s
+			   : (c->t->timeout_s ? c->t->timeout_s : 120) * (int)mc_time_scale();
 	c->t0 = mc_now_s();
 	mc_test_name(c->t, c->name, sizeof(c->name));
 	c->workdir = mc_strdup_printf("%s/cases/%s", run_dir, c->name);
