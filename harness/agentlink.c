@@ -81,6 +81,19 @@ json_t *agent_parse_kv(const char *text)
 	return o;
 }
 
+json_t *agent_reply_parse(const char *reply, const char *label, const char *cmd, char **err)
+{
+	json_t *ret;
+
+	if (strncmp(reply, "ok", 2) || (reply[2] != '\0' && reply[2] != ' ')) {
+		mc_set_err(err, "%s: %s: agent: %s", label, cmd, reply);
+		return NULL;
+	}
+	ret = agent_parse_kv(reply[2] ? reply + 3 : "");
+	json_object_set_new(ret, "_text", json_string(reply[2] ? reply + 3 : ""));
+	return ret;
+}
+
 long long agent_reply_int(const json_t *reply, const char *key, long long def)
 {
 	const char *s = json_string_value(json_object_get(reply, key));
@@ -141,28 +154,12 @@ static void handle_line(struct agentlink *a, char *line)
 	a->reply = strdup(end + 1);
 }
 
-int agentlink_pump(struct agentlink *a, int timeout_ms, char **err)
+/* Handles every complete line in the buffer; bounds what stays of the rest. */
+static void split_lines(struct agentlink *a)
 {
-	struct pollfd pfd = {.fd = a->fd, .events = POLLIN};
-	ssize_t n;
-	char *nl;
 	size_t start = 0;
+	char *nl;
 
-	if (a->closed) {
-		mc_set_err(err, "%s: agent channel closed", a->label);
-		return -1;
-	}
-	if (poll(&pfd, 1, timeout_ms) <= 0)
-		return 0;
-	n = read(a->fd, a->buf + a->len, sizeof(a->buf) - a->len - 1);
-	if (n <= 0) {
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			return 0;
-		a->closed = true;
-		mc_set_err(err, "%s: agent channel closed (QEMU exited?)", a->label);
-		return -1;
-	}
-	a->len += n;
 	a->buf[a->len] = '\0';
 	while ((nl = memchr(a->buf + start, '\n', a->len - start))) {
 		*nl = '\0';
@@ -183,6 +180,46 @@ int agentlink_pump(struct agentlink *a, int timeout_ms, char **err)
 		a->discarding = true;
 		a->len = 0;
 	}
+}
+
+void agentlink_feed(struct agentlink *a, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		size_t n = sizeof(a->buf) - a->len - 1;
+
+		if (n > len)
+			n = len;
+		memcpy(a->buf + a->len, p, n);
+		a->len += n;
+		split_lines(a);
+		p += n;
+		len -= n;
+	}
+}
+
+int agentlink_pump(struct agentlink *a, int timeout_ms, char **err)
+{
+	struct pollfd pfd = {.fd = a->fd, .events = POLLIN};
+	ssize_t n;
+
+	if (a->closed) {
+		mc_set_err(err, "%s: agent channel closed", a->label);
+		return -1;
+	}
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return 0;
+	n = read(a->fd, a->buf + a->len, sizeof(a->buf) - a->len - 1);
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return 0;
+		a->closed = true;
+		mc_set_err(err, "%s: agent channel closed (QEMU exited?)", a->label);
+		return -1;
+	}
+	a->len += n;
+	split_lines(a);
 	return 0;
 }
 
@@ -255,9 +292,8 @@ int agentlink_request(struct agentlink *a, const char *cmd, int timeout_ms, json
 			goto out;
 	}
 	if (!strncmp(a->reply, "ok", 2) && (a->reply[2] == '\0' || a->reply[2] == ' ')) {
-		*reply = agent_parse_kv(a->reply[2] ? a->reply + 3 : "");
-		json_object_set_new(*reply, "_text", json_string(a->reply[2] ? a->reply + 3 : ""));
-		ret = 1;
+		*reply = agent_reply_parse(a->reply, a->label, cmd, err);
+		ret = *reply ? 1 : -1;
 	} else {
 		const char *text = !strncmp(a->reply, "err ", 4) ? a->reply + 4 : a->reply;
 

@@ -25,6 +25,11 @@ void agentlink_close(struct agentlink *a);
 
 /* Reads what is available (waiting up to timeout_ms); -1 with *err on EOF or error. */
 int agentlink_pump(struct agentlink *a, int timeout_ms, char **err);
+/*
+ * Takes bytes as agentlink_pump() does after a read, from a buffer instead
+ * of the channel: every complete line is handled at once.
+ */
+void agentlink_feed(struct agentlink *a, const void *data, size_t len);
 /* Waits for "* ready"; returns the kernel release it announced (owned by a). */
 const char *agentlink_wait_ready(struct agentlink *a, int timeout_ms, char **err);
 
@@ -41,6 +46,11 @@ json_t *agentlink_cmd(struct agentlink *a, const char *cmd, int timeout_ms, char
  */
 int agentlink_request(struct agentlink *a, const char *cmd, int timeout_ms, json_t **reply,
 		      char **err);
+/*
+ * A reply's text after its id: "ok k=v ..." as agentlink_cmd() returns it,
+ * anything else NULL with *err naming label, command and the agent's words.
+ */
+json_t *agent_reply_parse(const char *reply, const char *label, const char *cmd, char **err);
 /* Integer member of a reply object (strings parsed with base 0); def if absent. */
 long long agent_reply_int(const json_t *reply, const char *key, long long def);
 

@@ -31,14 +31,14 @@ static void set_err(char **err, const char *fmt, const char *a, const char *b)
 		abort();
 }
 
-json_t *defects_load(const char *path, char **err)
+/* Checks a parsed file (root is consumed); NULL with *err naming @path. */
+static json_t *defects_check(json_t *root, const json_error_t *je, const char *path, char **err)
 {
-	json_error_t je;
-	json_t *root = json_load_file(path, 0, &je), *d;
+	json_t *d;
 	size_t i;
 
 	if (!root) {
-		set_err(err, "%s: %s", path, je.text);
+		set_err(err, "%s: %s", path, je->text);
 		return NULL;
 	}
 	if (json_integer_value(json_object_get(root, "version")) != 1 ||
@@ -63,6 +63,20 @@ json_t *defects_load(const char *path, char **err)
 		}
 	}
 	return root;
+}
+
+json_t *defects_load(const char *path, char **err)
+{
+	json_error_t je;
+
+	return defects_check(json_load_file(path, 0, &je), &je, path, err);
+}
+
+json_t *defects_parse(const char *name, const char *text, size_t len, char **err)
+{
+	json_error_t je;
+
+	return defects_check(json_loadb(text, len, 0, &je), &je, name, err);
 }
 
 static int parse_version(const char *s, int v[3])

@@ -24,6 +24,8 @@ const char *expectations_dir(const char *given);
 char *defects_path(const char *given_dir);
 /* Loads and checks the file; NULL with *err on failure. */
 json_t *defects_load(const char *path, char **err);
+/* The same checks on a file's contents already in memory; @name is for errors. */
+json_t *defects_parse(const char *name, const char *text, size_t len, char **err);
 
 /* "10.0.2" within [from, before)?  Missing bounds are open. */
 bool defects_version_in(const char *version, const char *from, const char *before);

@@ -234,12 +234,13 @@ static bool ended_status(const char *st)
  * so the next migration neither meets this one's events nor a source still
  * cancelling.
  */
-static void cancel(struct vm *src)
+static void cancel(struct vm *src, bool src_ended)
 {
 	struct qmp_event *e;
 	uint64_t end;
 
-	if (qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL) < 0)
+	if (qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL) < 0 ||
+	    src_ended)
 		return;
 	end = mc_now_ns() + 30000000000ull;
 	while (mc_now_ns() < end && !qmp_closed(src->qmp)) {
@@ -266,7 +267,7 @@ static bool call_hook(struct mig_run *run, enum mig_point at, int n)
 
 	if (!run->plan->hook || run->plan->hook(run, at, n, run->plan->opaque, &why) == 0)
 		return true;
-	cancel(run->src);
+	cancel(run->src, false);
 	end_with(run->r, MIG_CANCELLED, VM_SRC, NULL, why ? why : strdup("a hook cancelled it"));
 	return false;
 }
@@ -344,7 +345,8 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	static unsigned counter;
 	struct mig_run run = {src, dst, plan, r, NULL};
 	const char *src_caps[8], *dst_caps[8];
-	int nsrc = 0, ndst = 0, timeout_ms = plan->timeout_ms ? plan->timeout_ms : 120000;
+	int nsrc = 0, ndst = 0,
+	    timeout_ms = (plan->timeout_ms ? plan->timeout_ms : 120000) * (int)mc_time_scale();
 	bool src_done = false, dst_done = false;
 	uint64_t deadline, grace_end = 0;
 	json_t *caps, *params;
@@ -421,16 +423,18 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 			json_t *q = qmp_call(src->qmp, "query-migrate", NULL, QMP_TIMEOUT_MS, NULL);
 
 			end_with(r, MIG_TIMEOUT, VM_SRC, NULL,
-				 mc_strdup_printf("migration did not complete within %d s (source "
-						  "status %s, %d dirty syncs%s)",
-						  timeout_ms / 1000,
-						  json_string_value(json_object_get(q, "status"))
-						      ?: "unknown",
-						  r->passes,
-						  src_done ? "; the destination never completed"
-							   : ""));
+				 mc_strdup_printf(
+				     "migration did not complete within %d s: %s (source status "
+				     "%s, %d dirty syncs)",
+				     timeout_ms / 1000,
+				     /* The side that never got there is where to look. */
+				     src_done	? "the destination never reported completed"
+				     : dst_done ? "the source never reported completed"
+						: "neither side reported completed",
+				     json_string_value(json_object_get(q, "status")) ?: "unknown",
+				     r->passes));
 			json_decref(q);
-			cancel(src);
+			cancel(src, src_done);
 			break;
 		}
 		if (crashed_within(&run, 0))

@@ -98,7 +98,7 @@ int pair_wait_ready(struct mc_case *c, struct pair *p)
 
 	if (lv_active(c))
 		return lvpair_wait_ready(c, p);
-	if (!agentlink_wait_ready(p->src->agent, READY_TIMEOUT_MS, &err)) {
+	if (!agentlink_wait_ready(p->src->agent, READY_TIMEOUT_MS * (int)mc_time_scale(), &err)) {
 		char *why = not_ready_reason(p->src, err);
 
 		mc_case_fail(c, "%s", why);

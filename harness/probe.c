@@ -72,7 +72,8 @@ json_t *probe_environment(const char *qemu, const char *guest_dir)
 
 	json_object_set_new(q, "binary", json_string(qemu));
 	json_object_set_new(q, "path", bin ? json_string(bin) : json_null());
-	cmd = mc_strdup_printf("'%s' --version 2>/dev/null", bin ? bin : qemu);
+	/* Bounded: a binary that never exits must not hang the run before it starts. */
+	cmd = mc_strdup_printf("timeout -s KILL 10 '%s' --version 2>/dev/null", bin ? bin : qemu);
 	json_object_set_new(q, "version_line", str_or_null(first_line(cmd)));
 	free(cmd);
 	if (bin) {

@@ -218,6 +218,46 @@ static void consume_lines(struct qmp *q)
 	q->len -= start;
 }
 
+/* Room for another read; false (connection given up) past QMP_MAX_LINE. */
+static bool reserve(struct qmp *q, char **err)
+{
+	if (q->cap - q->len >= 65536)
+		return true;
+	if (q->cap >= QMP_MAX_LINE) {
+		mc_set_err(err, "%s: QMP line longer than %u bytes", q->label, QMP_MAX_LINE);
+		q->closed = true;
+		return false;
+	}
+	q->cap = q->cap ? q->cap * 2 : 131072;
+	q->buf = realloc(q->buf, q->cap);
+	if (!q->buf)
+		abort();
+	return true;
+}
+
+int qmp_feed(struct qmp *q, const void *data, size_t len, char **err)
+{
+	const char *p = data;
+
+	while (len) {
+		size_t n;
+
+		if (q->closed) {
+			mc_set_err(err, "%s: QMP connection closed (QEMU exited?)", q->label);
+			return -1;
+		}
+		if (!reserve(q, err))
+			return -1;
+		n = q->cap - q->len < len ? q->cap - q->len : len;
+		memcpy(q->buf + q->len, p, n);
+		q->len += n;
+		consume_lines(q);
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int qmp_pump(struct qmp *q, int timeout_ms, char **err)
 {
 	struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
@@ -237,18 +277,8 @@ int qmp_pump(struct qmp *q, int timeout_ms, char **err)
 	}
 	if (r == 0)
 		return 0;
-	if (q->cap - q->len < 65536) {
-		if (q->cap >= QMP_MAX_LINE) {
-			mc_set_err(err, "%s: QMP line longer than %u bytes", q->label,
-				   QMP_MAX_LINE);
-			q->closed = true;
-			return -1;
-		}
-		q->cap = q->cap ? q->cap * 2 : 131072;
-		q->buf = realloc(q->buf, q->cap);
-		if (!q->buf)
-			abort();
-	}
+	if (!reserve(q, err))
+		return -1;
 	n = read(q->fd, q->buf + q->len, q->cap - q->len);
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
@@ -280,10 +310,34 @@ static int remaining_ms(uint64_t deadline)
 	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
 }
 
+int qmp_take_greeting(struct qmp *q, char **err)
+{
+	json_t *ver, *qemu;
+
+	if (!q->greeting) {
+		mc_set_err(err, "%s: no QMP greeting", q->label);
+		return -1;
+	}
+	ver = json_object_get(json_object_get(q->greeting, "QMP"), "version");
+	qemu = json_object_get(ver, "qemu");
+	if (!json_is_object(qemu)) {
+		mc_set_err(err, "%s: QMP greeting without a version", q->label);
+		return -1;
+	}
+	free(q->version);
+	free(q->package);
+	q->version = mc_strdup_printf(
+	    "%lld.%lld.%lld", (long long)json_integer_value(json_object_get(qemu, "major")),
+	    (long long)json_integer_value(json_object_get(qemu, "minor")),
+	    (long long)json_integer_value(json_object_get(qemu, "micro")));
+	q->package = strdup(json_string_value(json_object_get(ver, "package")) ?: "");
+	return 0;
+}
+
 int qmp_handshake(struct qmp *q, int timeout_ms, char **err)
 {
 	uint64_t deadline = mc_now_ns() + (uint64_t)timeout_ms * 1000000;
-	json_t *ver, *qemu, *ret;
+	json_t *ret;
 
 	while (!q->greeting) {
 		int left = remaining_ms(deadline);
@@ -295,17 +349,8 @@ int qmp_handshake(struct qmp *q, int timeout_ms, char **err)
 		if (qmp_pump(q, left, err) < 0)
 			return -1;
 	}
-	ver = json_object_get(json_object_get(q->greeting, "QMP"), "version");
-	qemu = json_object_get(ver, "qemu");
-	if (!json_is_object(qemu)) {
-		mc_set_err(err, "%s: QMP greeting without a version", q->label);
+	if (qmp_take_greeting(q, err) < 0)
 		return -1;
-	}
-	q->version = mc_strdup_printf(
-	    "%lld.%lld.%lld", (long long)json_integer_value(json_object_get(qemu, "major")),
-	    (long long)json_integer_value(json_object_get(qemu, "minor")),
-	    (long long)json_integer_value(json_object_get(qemu, "micro")));
-	q->package = strdup(json_string_value(json_object_get(ver, "package")) ?: "");
 	ret = qmp_call(q, "qmp_capabilities", NULL, remaining_ms(deadline) ?: 1, err);
 	if (!ret)
 		return -1;

@@ -19,9 +19,9 @@ struct qmp;
 
 struct qmp_event {
 	char *name;
-	json_t *data;	 /* never NULL: an empty object when QEMU sent none */
-	double ts;	 /* QEMU's timestamp, seconds since the epoch */
-	double host_ts;	 /* when the harness read it (wall clock) */
+	json_t *data;	/* never NULL: an empty object when QEMU sent none */
+	double ts;	/* QEMU's timestamp, seconds since the epoch */
+	double host_ts; /* when the harness read it (wall clock) */
 	bool consumed;
 };
 
@@ -48,6 +48,14 @@ int qmp_call_void(struct qmp *q, const char *cmd, json_t *args, int timeout_ms, 
 
 /* Waits up to timeout_ms for input and processes every complete line. */
 int qmp_pump(struct qmp *q, int timeout_ms, char **err);
+/*
+ * Takes bytes as qmp_pump() does after a read, from a buffer instead of the
+ * socket: complete lines are handled at once.  -1 with *err once the
+ * connection is given up (a line longer than the limit).
+ */
+int qmp_feed(struct qmp *q, const void *data, size_t len, char **err);
+/* Takes QEMU's version and package from the greeting read so far; -1 without one. */
+int qmp_take_greeting(struct qmp *q, char **err);
 
 /* Oldest event not yet consumed (it is marked consumed), or NULL. */
 struct qmp_event *qmp_next_event(struct qmp *q);

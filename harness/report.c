@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +109,29 @@ static int write_doc(struct report *r, char **err)
 	return ret;
 }
 
+/*
+ * A run writes its cases' consoles and transcripts next to the report:
+ * refuse to start one on a file system that is (nearly) full, before any
+ * case runs, rather than fail in the middle.
+ */
+static bool enough_space(const char *dir, char **err)
+{
+	struct statvfs st;
+	unsigned long long avail;
+
+	if (statvfs(dir, &st) < 0)
+		return true; /* nothing to say: writing will tell */
+	avail = (unsigned long long)st.f_bavail * st.f_frsize;
+	/* Some file systems count no inodes (f_files 0): only bytes then. */
+	if (avail >= MC_REPORT_MIN_FREE && (!st.f_files || st.f_favail >= 64))
+		return true;
+	mc_set_err(err,
+		   "reports directory %s: only %llu KiB and %lu inodes free on its file "
+		   "system; a run needs at least %u MiB",
+		   dir, avail >> 10, (unsigned long)st.f_favail, MC_REPORT_MIN_FREE >> 20);
+	return false;
+}
+
 struct report *report_open(const char *reports_dir, const char *run_id, json_t *environment,
 			   json_t *invocation, char **err)
 {
@@ -119,8 +143,9 @@ struct report *report_open(const char *reports_dir, const char *run_id, json_t *
 	r->dir = mc_strdup_printf("%s/runs/%s", reports_dir, run_id);
 	r->path = mc_strdup_printf("%s/report.json", r->dir);
 	r->latest = mc_strdup_printf("%s/latest", reports_dir);
-	if (mc_mkdir_p(r->dir, 0755) < 0) {
+	if (mc_mkdir_p(r->dir, 0755) < 0 || !enough_space(r->dir, err)) {
 		mc_set_err(err, "cannot create %s: %s", r->dir, strerror(errno));
+		rmdir(r->dir);
 		free(now);
 		json_decref(environment);
 		json_decref(invocation);

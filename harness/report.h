@@ -20,7 +20,13 @@
 
 struct report;
 
-/* Creates the run directory and an empty report. environment is stolen. */
+/* Free space a run needs on the reports file system to start. */
+#define MC_REPORT_MIN_FREE (8u << 20)
+
+/*
+ * Creates the run directory and an empty report (environment is stolen);
+ * NULL with *err when it cannot be written or its file system is full.
+ */
 struct report *report_open(const char *reports_dir, const char *run_id, json_t *environment,
 			   json_t *invocation, char **err);
 const char *report_run_dir(const struct report *r);
@@ -29,7 +35,7 @@ const char *report_path(const struct report *r);
 int report_add_case(struct report *r, json_t *record, char **err);
 /* Sets a top-level member (value stolen); written with the next case. */
 void report_set(struct report *r, const char *key, json_t *value);
-/* Marks the run finished (or interrupted) and rewrites the file. */
+/* Marks the run finished (or interrupted, or stopped) and rewrites the file. */
 int report_finish(struct report *r, const char *state, char **err);
 void report_close(struct report *r);
 

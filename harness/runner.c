@@ -358,6 +358,7 @@ static void child_main(const struct mc_config *cfg, const struct mc_test *t, con
 	c.name = strdup(name);
 	c.workdir = strdup(workdir);
 	c.log = fopen(log, "ae");
+	free(log);
 	c.record = new_record(t, name);
 	mc_case_log(&c, "case %s starts", name);
 	run_test(&c, t);
@@ -411,7 +412,10 @@ struct running {
 
 static void start_case(const struct mc_config *cfg, struct running *c, const char *run_dir)
 {
-	c->timeout_s = cfg->timeout_s ? cfg->timeout_s : (c->t->timeout_s ? c->t->timeout_s : 120);
+	/* A --timeout is taken as given; the tests' own limits scale with the host's load. */
+	c->timeout_s = cfg->timeout_s
+			   ? cfg->timeout_s
+			   : (c->t->timeout_s ? c->t->timeout_s : 120) * (int)mc_time_scale();
 	c->t0 = mc_now_s();
 	mc_test_name(c->t, c->name, sizeof(c->name));
 	if (c->rep >= 0)
@@ -606,7 +610,7 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 	int repeat = cfg->repeat > 1 ? cfg->repeat : 1, r;
 	json_t **recs, *shard_info = NULL;
 	struct running *run;
-	bool all_printed;
+	bool all_printed, stopped = false;
 
 	if (!list || !order || !arms)
 		abort();
@@ -699,7 +703,7 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 	for (;;) {
 		bool progressed = false;
 
-		while (!interrupted && active < jobs && next < nslots) {
+		while (!interrupted && !stopped && active < jobs && next < nslots) {
 			struct running *c = &run[next];
 
 			progress(cfg, next, nslots, mc_test_name(c->t, c->name, sizeof(c->name)),
@@ -742,6 +746,25 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 					break;
 				rec = repeat_fold(mine, repeat);
 				json_object_set_new(rec, "order", json_integer(order[m->printed]));
+				if (!stopped && report_add_case(m->rep, json_incref(rec), &err) < 0) {
+					/*
+					 * A report that cannot be written (a full disk) ends
+					 * the run: the case that hit it errors, no other
+					 * starts, and the file keeps the last complete report.
+					 */
+					char *why = mc_strdup_printf("cannot write the report: %s",
+								     err);
+
+					mark(rec, MC_ERROR, why);
+					fprintf(stderr,
+						"migcheck: %s; stopping the run (%s keeps the cases "
+						"before this one)\n",
+						why, report_path(m->rep));
+					free(why);
+					free(err);
+					err = NULL;
+					stopped = true;
+				}
 				reason = json_string_value(json_object_get(rec, "reason"));
 				res = mc_result_parse(
 				    json_string_value(json_object_get(rec, "result")));
@@ -755,11 +778,7 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 				    m->done,
 				    json_pack("{s:O*, s:O}", "axes", json_object_get(rec, "axes"),
 					      "result", json_object_get(rec, "result")));
-				if (report_add_case(m->rep, rec, &err) < 0) {
-					tap_diag(&m->tap, "cannot write the report: %s", err);
-					free(err);
-					err = NULL;
-				}
+				json_decref(rec);
 				m->printed++;
 				progressed = true;
 			}
@@ -767,7 +786,7 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 		}
 		if (all_printed)
 			break;
-		if (interrupted && active == 0)
+		if ((interrupted || stopped) && active == 0)
 			break; /* nothing left running; the rest never started */
 		if (!progressed)
 			usleep(10000);
@@ -778,7 +797,11 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 		summary_matrix(&m->tap, m->done);
 		tap_diag(&m->tap, "report: %s", report_path(m->rep));
 		tap_totals(&m->tap);
-		report_finish(m->rep, interrupted ? "interrupted" : "finished", NULL);
+		report_finish(m->rep,
+			      interrupted ? "interrupted"
+			      : stopped	  ? "stopped"
+					  : "finished",
+			      NULL);
 		if (cfg->progress)
 			fprintf(stderr, "migcheck: report: %s\n", report_path(m->rep));
 		if (!code || tap_exit_code(&m->tap) == 1)
@@ -786,6 +809,8 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 	}
 	if (interrupted)
 		code = 130;
+	else if (stopped)
+		code = 1;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 out:

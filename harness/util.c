@@ -263,3 +263,16 @@ int mc_parse_size(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+unsigned mc_time_scale(void)
+{
+	const char *e = getenv("MIGCHECK_TIME_SCALE");
+	char *end;
+	unsigned long v;
+
+	/* Digits only: strtoul would take "-2" for a huge number. */
+	if (!e || *e < '0' || *e > '9')
+		return 1;
+	v = strtoul(e, &end, 10);
+	return *end || v < 1 ? 1 : v > 20 ? 20 : (unsigned)v;
+}

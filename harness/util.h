@@ -37,6 +37,12 @@ char *mc_rstrip(char *s);
 /* Last `max` bytes of a file as a single line (newlines -> " | "), for reasons. */
 char *mc_file_tail(const char *path, size_t max);
 bool mc_path_exists(const char *path);
+/*
+ * How much longer than nominal the harness's own time limits are (case
+ * timeouts, guest start, migration): MIGCHECK_TIME_SCALE, 1 to 20, default
+ * 1.  A loaded host gets more time; no check gets less.
+ */
+unsigned mc_time_scale(void);
 /* Parse sizes like "256M", "4K", "1G", "0x1000"; returns 0 or -1. */
 int mc_parse_size(const char *s, uint64_t *out);
 

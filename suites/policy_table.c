@@ -384,10 +384,15 @@ static int parse_range(json_t *root, const char *path, char **from, char **befor
 	return 0;
 }
 
-static json_t *read_json(const char *path, char **err)
+/*
+ * A table file parsed: from @text (its contents, @len bytes) when given,
+ * else read from @path.  NULL with *err naming @path.
+ */
+static json_t *read_json(const char *path, const char *text, size_t len, char **err)
 {
 	json_error_t je;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *root = text ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)
+			    : json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 
 	if (!root) {
 		if (je.line < 0)
@@ -448,7 +453,8 @@ static int parse_naming(struct pt_table *t, json_t *names, const char *path, cha
 	return 0;
 }
 
-static int load_rules(struct pt_table *t, const char *path, int depth, char **err)
+static int load_rules(struct pt_table *t, const char *path, const char *text, size_t len, int depth,
+		      char **err)
 {
 	static const char *const keys[] = {"format", "qemu",	     "description", "extends",
 					   "rules",  "device-names", NULL};
@@ -463,7 +469,7 @@ static int load_rules(struct pt_table *t, const char *path, int depth, char **er
 			   PT_MAX_DEPTH);
 		return -1;
 	}
-	root = read_json(path, err);
+	root = read_json(path, text, len, err);
 	if (!root)
 		return -1;
 	json_object_foreach(root, key, val)
@@ -528,7 +534,7 @@ static int load_rules(struct pt_table *t, const char *path, int depth, char **er
 			free(bpath);
 			goto out;
 		}
-		ret = load_rules(t, bpath, depth + 1, err);
+		ret = load_rules(t, bpath, NULL, 0, depth + 1, err);
 		free(bpath);
 		goto out;
 	}
@@ -540,14 +546,14 @@ out:
 	return ret;
 }
 
-struct pt_table *pt_load(const char *path, char **err)
+static struct pt_table *load(const char *path, const char *text, size_t len, char **err)
 {
 	struct pt_table *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		abort();
 	t->path = strdup(path);
-	if (load_rules(t, path, 0, err) < 0) {
+	if (load_rules(t, path, text, len, 0, err) < 0) {
 		pt_free(t);
 		return NULL;
 	}
@@ -557,6 +563,16 @@ struct pt_table *pt_load(const char *path, char **err)
 		return NULL;
 	}
 	return t;
+}
+
+struct pt_table *pt_load(const char *path, char **err)
+{
+	return load(path, NULL, 0, err);
+}
+
+struct pt_table *pt_parse(const char *path, const char *text, size_t len, char **err)
+{
+	return load(path, text, len, err);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -591,7 +607,7 @@ int pt_select(const char *dir, const char *version, struct pt_table **out, char 
 		qsort(names.v, names.n, sizeof(char *), name_cmp);
 	for (i = 0; i < names.n; i++) {
 		char *path = mc_strdup_printf("%s/%s", dir, names.v[i]), *from, *before;
-		json_t *root = read_json(path, err);
+		json_t *root = read_json(path, NULL, 0, err);
 		bool in;
 
 		if (!root || parse_range(root, path, &from, &before, err) < 0) {

@@ -77,6 +77,11 @@ bool pt_version_in(const char *v, const char *from, const char *before);
 
 /* Loads one table and the tables it extends; NULL with *err naming file and problem. */
 struct pt_table *pt_load(const char *path, char **err);
+/*
+ * The same from a table's contents in memory; @path names it in errors and
+ * is where "extends" looks for the tables it names.
+ */
+struct pt_table *pt_parse(const char *path, const char *text, size_t len, char **err);
 void pt_free(struct pt_table *t);
 /*
  * The table in `dir` (files qemu-*.json) whose range holds `version`:

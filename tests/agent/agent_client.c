@@ -69,7 +69,7 @@ int agent_send(struct agent *a, const void *p, size_t n)
 	return 0;
 }
 
-static long long now_ms(void)
+long long now_ms(void)
 {
 	struct timespec ts;
 
@@ -128,7 +128,7 @@ int agent_cmd(struct agent *a, const char *req, char *reply, size_t size)
 	if (ret)
 		return ret;
 	for (;;) {
-		ret = agent_line(a, reply, size, 10000);
+		ret = agent_line(a, reply, size, 30000);
 		if (ret < 0)
 			return ret;
 		if (!strncmp(reply, id, idlen + 1))

@@ -36,6 +36,9 @@ int agent_cmd(struct agent *a, const char *req, char *reply, size_t size);
 int agent_wait(struct agent *a, int timeout_ms);
 void agent_stop(struct agent *a);
 
+/* CLOCK_MONOTONIC milliseconds. */
+long long now_ms(void);
+
 /* Copies the value of "key=value" from a reply line; false if absent. */
 bool kv_get(const char *line, const char *key, char *val, size_t size);
 /* Numeric value of key (base 0), or -1 when absent. */

@@ -50,9 +50,10 @@ new_shm_files() {
 	shm_list | comm -13 "$SHM_BEFORE" -
 }
 
-# Nothing of ours may remain: no process, no /dev/shm file.  Waits up to $1 s.
+# Nothing of ours may remain: no process, no /dev/shm file.  Waits up to $1 s
+# (default 30: a loaded host may take a while to reap what was killed).
 assert_clean() {
-	limit=${1:-5}
+	limit=${1:-30}
 	i=0
 	while [ $i -lt $((limit * 10)) ]; do
 		if [ -z "$(our_processes)" ] && [ -z "$(new_shm_files)" ]; then

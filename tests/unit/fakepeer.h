@@ -49,6 +49,14 @@ char *slurp(const char *path);
 /* CLOCK_MONOTONIC milliseconds. */
 long long now_ms(void);
 
+/*
+ * How late a bounded wait may end on a loaded host.  Tests assert that a
+ * wait ends no sooner than its timeout and well before this slack: that
+ * tells a working timeout from a missing one without betting on the
+ * scheduler.
+ */
+#define SLACK_MS 15000
+
 #define NSTEPS(s) ((int)(sizeof(s) / sizeof((s)[0])))
 
 #endif

@@ -16,19 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct mx_cell cell(int backend, int tracker, int em, int vi, int mig, int devs)
+/*
+ * Names a cell in place.  Its axes point into the cell itself, so a cell
+ * returned by value would carry pointers into a dead stack frame.
+ */
+static void cell(struct mx_cell *c, int backend, int tracker, int em, int vi, int mig, int devs)
 {
-	struct mx_cell c;
-
-	mx_cell_clear(&c);
-	c.v[MX_BACKEND] = backend;
-	c.v[MX_TRACKER] = tracker;
-	c.v[MX_EM] = em;
-	c.v[MX_VIOMMU] = vi;
-	c.v[MX_MIGRATION] = mig;
-	c.v[MX_DEVICES] = devs;
-	mx_cell_name(&c);
-	return c;
+	mx_cell_clear(c);
+	c->v[MX_BACKEND] = backend;
+	c->v[MX_TRACKER] = tracker;
+	c->v[MX_EM] = em;
+	c->v[MX_VIOMMU] = vi;
+	c->v[MX_MIGRATION] = mig;
+	c->v[MX_DEVICES] = devs;
+	mx_cell_name(c);
 }
 
 /* Cells the table's backends allow for each tracker, times the other cell axes. */
@@ -71,10 +72,10 @@ TEST(matrix_names_are_stable_and_unique)
 	struct mx_cell *cells, c;
 	size_t n = mx_enumerate(&cells), i, j;
 
-	c = cell(MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
+	cell(&c, MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
 	EXPECT_STREQ(c.variant, "iommufd_hwpt_auto_novi_precopy_1dev");
-	c = cell(MOCK_IOMMUFD_FD, MX_NO_TRACKER, MX_EM_ON, MX_VI_SCALABLE, MX_MULTIFD,
-		 MX_TWO_NO_P2P);
+	cell(&c, MOCK_IOMMUFD_FD, MX_NO_TRACKER, MX_EM_ON, MX_VI_SCALABLE, MX_MULTIFD,
+	     MX_TWO_NO_P2P);
 	EXPECT_STREQ(c.variant, "iommufdfd_notrack_on_vtdsm_multifd_2nop2p");
 	EXPECT_STREQ(c.axes[0], "backend=iommufd-fd");
 	EXPECT_STREQ(c.axes[1], "tracker=none");
@@ -95,11 +96,12 @@ TEST(matrix_names_are_stable_and_unique)
 
 TEST(matrix_cell_describes_the_mock)
 {
-	struct mx_cell c =
-	    cell(MOCK_TYPE1, MX_TYPE1_PERPETUAL, MX_EM_ON, MX_VI_LEGACY, MX_MULTIFD, MX_TWO_NO_P2P);
+	struct mx_cell c;
 	struct mock_spec s;
-	const char *const *pre = viommu_qemu_args(c.v[MX_VIOMMU], false);
+	const char *const *pre;
 
+	cell(&c, MOCK_TYPE1, MX_TYPE1_PERPETUAL, MX_EM_ON, MX_VI_LEGACY, MX_MULTIFD, MX_TWO_NO_P2P);
+	pre = viommu_qemu_args(c.v[MX_VIOMMU], false);
 	mx_cell_mock_spec(&c, &s);
 	EXPECT_EQ(s.backend, MOCK_TYPE1);
 	EXPECT_EQ(s.ndev, 2);
@@ -115,14 +117,14 @@ TEST(matrix_cell_describes_the_mock)
 	EXPECT_STREQ(pre[1], "kernel-irqchip=split");
 	EXPECT_STREQ(pre[3], "intel-iommu,caching-mode=on,intremap=on,x-scalable-mode=on");
 
-	c = cell(MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
+	cell(&c, MOCK_IOMMUFD, MX_IOMMUFD_HWPT, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_ONE_DEV);
 	mx_cell_mock_spec(&c, &s);
 	EXPECT_TRUE(s.iommu_dirty);
 	EXPECT_NULL(s.enable_migration);
 	EXPECT_STREQ(s.dev[0].personality, VFM_PERS_NO_TRACKER);
 	EXPECT_NULL(viommu_qemu_args(c.v[MX_VIOMMU], true)[0]);
 	EXPECT_STREQ(mx_cell_device_props(&c), "");
-	c = cell(MOCK_IOMMUFD, MX_DEVICE_LOG, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_TWO_NO_P2P);
+	cell(&c, MOCK_IOMMUFD, MX_DEVICE_LOG, MX_EM_AUTO, MX_VI_NONE, MX_PRECOPY, MX_TWO_NO_P2P);
 	mx_cell_mock_spec(&c, &s);
 	EXPECT_STREQ(s.dev[1].personality, VFM_PERS_NO_P2P);
 	/* Every personality the matrix names exists in the mock's table. */

@@ -51,7 +51,7 @@ qemu_qmp() {
 		echo '{"execute":"query-pci"}'
 		sleep 0.3
 		echo '{"execute":"quit"}'
-	} | timeout 15 env LD_PRELOAD="$VFIOMOCK_LIB" VFIOMOCK_CONFIG="$cfg" \
+	} | timeout 60 env LD_PRELOAD="$VFIOMOCK_LIB" VFIOMOCK_CONFIG="$cfg" \
 		"$QEMU" -machine q35 -accel tcg -nodefaults -display none -m 256 \
 		-qmp stdio "$@" >"$out" 2>"$err"
 }

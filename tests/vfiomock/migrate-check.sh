@@ -14,7 +14,7 @@ qmp() { # qmp SIDE JSON -> prints the first return/error line
 	local side=$1 line w r
 	if [ "$side" = src ]; then w=$SRC_W r=$SRC_R; else w=$DST_W r=$DST_R; fi
 	echo "$2" >&"$w" || return 1
-	while IFS= read -r -t 10 line <&"$r"; do
+	while IFS= read -r -t 60 line <&"$r"; do
 		case "$line" in *'"return"'* | *'"error"'*) echo "$line"; return 0 ;; esac
 	done
 	return 1
@@ -79,13 +79,14 @@ EOC
 	qmp src "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":${BW:-4294967296},\"downtime-limit\":${DOWNTIME:-300}}}" >/dev/null
 	qmp src "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:$dir/mig.sock\"}}" >"$dir/migrate.out"
 	st=none
-	for _ in $(seq 1 150); do
+	# Bounded, generously: a loaded host migrates slowly, a stuck one never does.
+	for _ in $(seq 1 1200); do
 		st=$(qmp src '{"execute":"query-migrate"}' | jq -r '.return.status // "none"')
 		case "$st" in completed | failed | cancelled) break ;; esac
 		sleep 0.1
 	done
 	# The destination has received everything once it reports paused/postmigrate.
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 300); do
 		qmp dst '{"execute":"query-status"}' | grep -q '"status": "paused"' && break
 		sleep 0.1
 	done

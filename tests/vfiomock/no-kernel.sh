@@ -18,7 +18,7 @@ trace() {
 		echo '{"execute":"qmp_capabilities"}'
 		sleep 1.5
 		echo '{"execute":"quit"}'
-	} | timeout 30 strace -f -qq -e trace=ioctl,open,openat -o "$WORK/$name.trace" \
+	} | timeout 90 strace -f -qq -e trace=ioctl,open,openat -o "$WORK/$name.trace" \
 		-E LD_PRELOAD="$preload" -E VFIOMOCK_CONFIG="$WORK/c.json" \
 		"$QEMU" -machine q35 -accel tcg -nodefaults -display none -m 256 -qmp stdio "$@" \
 		>/dev/null 2>"$WORK/$name.err"
