@@ -323,6 +323,39 @@ TEST(a_dead_source_comes_first)
 }
 
 /* The destination exits (as QEMU does when loading fails): the source's failure is the outcome. */
+/* The destination crashes; the source reports the broken channel: the crash leads. */
+TEST(a_dead_destination_comes_first)
+{
+	const struct fakepeer_step src[] = {
+	    SRC_START,
+	    {.expect = "migrate", .send = OK},
+	    {.send = MIG("setup", 0) PASS(1, 1000)},
+	    {.send = MIG("failed", 2000), .delay_ms = 300},
+	    {.expect = "query-migrate",
+	     .send = "{\"return\": {\"status\": \"failed\", \"error-desc\": \"Unable to "
+		     "write to socket: Broken pipe\"}, \"id\": @ID@}\r\n"},
+	    {.expect = "query-migrate", .send = STATS},
+	};
+	const struct fakepeer_step dst[] = {DST_START};
+	struct mig_plan plan = {0};
+	struct mig_result r;
+	struct side s, d;
+	char *err = NULL;
+
+	side_start(&s, VM_SRC, src, NSTEPS(src));
+	side_start(&d, VM_DST, dst, NSTEPS(dst));
+	kill(d.vm.proc.pid, SIGABRT);
+	ASSERT_EQ(mig_run(&s.vm, &d.vm, &plan, &r, &err), 0);
+	EXPECT_EQ(r.outcome, MIG_DIED);
+	EXPECT_EQ(r.side, VM_DST);
+	ASSERT_NONNULL(r.error);
+	EXPECT_TRUE(!strncmp(r.error, "dst QEMU killed by signal 6", 27));
+	EXPECT_TRUE(strstr(r.error, "Assertion 'x' failed") != NULL);
+	mig_result_clear(&r);
+	side_finish(&d);
+	side_finish(&s);
+}
+
 TEST(an_orderly_exit_is_not_a_crash)
 {
 	const struct fakepeer_step src[] = {
