@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "agentlink.h"
+#include "linebuf.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,9 +17,9 @@ struct agentlink {
 	int fd;
 	FILE *log;
 	char *label;
-	char buf[2 * AGENT_MAX_LINE];
+	struct linebuf lines;
 	size_t len;
-	bool closed, discarding;
+	bool closed;
 	unsigned malformed;
 	unsigned long next_id, want_id;
 	char *reply; /* "ok ..." or "err ..." for want_id */
@@ -44,6 +45,7 @@ struct agentlink *agentlink_open(int fd, const char *log_path, const char *label
 		abort();
 	a->fd = fd;
 	a->label = strdup(label ? label : "agent");
+	linebuf_init(&a->lines, AGENT_MAX_LINE);
 	if (log_path)
 		a->log = fopen(log_path, "ae");
 	return a;
@@ -61,6 +63,7 @@ void agentlink_close(struct agentlink *a)
 	free(a->reply);
 	free(a->kernel);
 	free(a->hb);
+	linebuf_free(&a->lines);
 	free(a);
 }
 
@@ -154,49 +157,23 @@ static void handle_line(struct agentlink *a, char *line)
 	a->reply = strdup(end + 1);
 }
 
-/* Handles every complete line in the buffer; bounds what stays of the rest. */
-static void split_lines(struct agentlink *a)
+static void on_line(void *opaque, char *line, size_t len)
 {
-	size_t start = 0;
-	char *nl;
+	(void)len;
+	handle_line(opaque, line);
+}
 
-	a->buf[a->len] = '\0';
-	while ((nl = memchr(a->buf + start, '\n', a->len - start))) {
-		*nl = '\0';
-		if (a->discarding) {
-			a->discarding = false; /* tail of an overlong line */
-		} else if ((size_t)(nl - (a->buf + start)) > AGENT_MAX_LINE) {
-			a->malformed++; /* complete but too long: never a valid reply */
-		} else {
-			handle_line(a, a->buf + start);
-		}
-		start = nl - a->buf + 1;
-	}
-	memmove(a->buf, a->buf + start, a->len - start);
-	a->len -= start;
-	if (a->len > AGENT_MAX_LINE) {
-		/* No line this long is legal: drop it up to its newline. */
-		a->malformed++;
-		a->discarding = true;
-		a->len = 0;
-	}
+/* Overlong lines are never valid replies: the reader drops them; they count as malformed. */
+static void count_overlong(struct agentlink *a)
+{
+	a->malformed += a->lines.overlong;
+	a->lines.overlong = 0;
 }
 
 void agentlink_feed(struct agentlink *a, const void *data, size_t len)
 {
-	const char *p = data;
-
-	while (len) {
-		size_t n = sizeof(a->buf) - a->len - 1;
-
-		if (n > len)
-			n = len;
-		memcpy(a->buf + a->len, p, n);
-		a->len += n;
-		split_lines(a);
-		p += n;
-		len -= n;
-	}
+	linebuf_feed(&a->lines, data, len, on_line, a);
+	count_overlong(a);
 }
 
 int agentlink_pump(struct agentlink *a, int timeout_ms, char **err)
@@ -210,7 +187,8 @@ int agentlink_pump(struct agentlink *a, int timeout_ms, char **err)
 	}
 	if (poll(&pfd, 1, timeout_ms) <= 0)
 		return 0;
-	n = read(a->fd, a->buf + a->len, sizeof(a->buf) - a->len - 1);
+	n = linebuf_read(&a->lines, a->fd, on_line, a);
+	count_overlong(a);
 	if (n <= 0) {
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			return 0;
@@ -218,8 +196,6 @@ int agentlink_pump(struct agentlink *a, int timeout_ms, char **err)
 		mc_set_err(err, "%s: agent channel closed (QEMU exited?)", a->label);
 		return -1;
 	}
-	a->len += n;
-	split_lines(a);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "qmp.h"
+#include "linebuf.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,8 +18,7 @@ struct qmp {
 	int fd;
 	FILE *transcript;
 	char *label;
-	char *buf;
-	size_t len, cap;
+	struct linebuf lines;
 	bool closed;
 	unsigned malformed;
 	unsigned long next_id;
@@ -49,6 +49,7 @@ struct qmp *qmp_open(int fd, const char *transcript, const char *label)
 		abort();
 	q->fd = fd;
 	q->label = strdup(label ? label : "qmp");
+	linebuf_init(&q->lines, QMP_MAX_LINE);
 	if (transcript)
 		q->transcript = fopen(transcript, "ae");
 	return q;
@@ -75,7 +76,7 @@ void qmp_close(struct qmp *q)
 	free(q->version);
 	free(q->package);
 	free(q->label);
-	free(q->buf);
+	linebuf_free(&q->lines);
 	free(q);
 }
 
@@ -203,59 +204,29 @@ static void handle_line(struct qmp *q, const char *line, size_t len)
 	json_decref(obj);
 }
 
-static void consume_lines(struct qmp *q)
+static void on_line(void *opaque, char *line, size_t len)
 {
-	size_t start = 0;
-	char *nl;
-
-	while ((nl = memchr(q->buf + start, '\n', q->len - start))) {
-		size_t llen = nl - (q->buf + start);
-
-		handle_line(q, q->buf + start, llen);
-		start += llen + 1;
-	}
-	memmove(q->buf, q->buf + start, q->len - start);
-	q->len -= start;
+	handle_line(opaque, line, len);
 }
 
-/* Room for another read; false (connection given up) past QMP_MAX_LINE. */
-static bool reserve(struct qmp *q, char **err)
+/* A line past QMP_MAX_LINE gives the connection up: nothing sane follows. */
+static int check_overlong(struct qmp *q, char **err)
 {
-	if (q->cap - q->len >= 65536)
-		return true;
-	if (q->cap >= QMP_MAX_LINE) {
-		mc_set_err(err, "%s: QMP line longer than %u bytes", q->label, QMP_MAX_LINE);
-		q->closed = true;
-		return false;
-	}
-	q->cap = q->cap ? q->cap * 2 : 131072;
-	q->buf = realloc(q->buf, q->cap);
-	if (!q->buf)
-		abort();
-	return true;
+	if (!q->lines.overlong)
+		return 0;
+	mc_set_err(err, "%s: QMP line longer than %u bytes", q->label, QMP_MAX_LINE);
+	q->closed = true;
+	return -1;
 }
 
 int qmp_feed(struct qmp *q, const void *data, size_t len, char **err)
 {
-	const char *p = data;
-
-	while (len) {
-		size_t n;
-
-		if (q->closed) {
-			mc_set_err(err, "%s: QMP connection closed (QEMU exited?)", q->label);
-			return -1;
-		}
-		if (!reserve(q, err))
-			return -1;
-		n = q->cap - q->len < len ? q->cap - q->len : len;
-		memcpy(q->buf + q->len, p, n);
-		q->len += n;
-		consume_lines(q);
-		p += n;
-		len -= n;
+	if (q->closed) {
+		mc_set_err(err, "%s: QMP connection closed (QEMU exited?)", q->label);
+		return -1;
 	}
-	return 0;
+	linebuf_feed(&q->lines, data, len, on_line, q);
+	return check_overlong(q, err);
 }
 
 int qmp_pump(struct qmp *q, int timeout_ms, char **err)
@@ -277,9 +248,7 @@ int qmp_pump(struct qmp *q, int timeout_ms, char **err)
 	}
 	if (r == 0)
 		return 0;
-	if (!reserve(q, err))
-		return -1;
-	n = read(q->fd, q->buf + q->len, q->cap - q->len);
+	n = linebuf_read(&q->lines, q->fd, on_line, q);
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return 0;
@@ -289,8 +258,8 @@ int qmp_pump(struct qmp *q, int timeout_ms, char **err)
 	}
 	if (n == 0) {
 		q->closed = true;
-		if (q->len) {
-			note(q, "<-", q->buf, q->len);
+		if (linebuf_pending(&q->lines)) {
+			note(q, "<-", q->lines.buf, linebuf_pending(&q->lines));
 			mc_set_err(err, "%s: QMP connection closed in the middle of a message",
 				   q->label);
 		} else {
@@ -298,9 +267,7 @@ int qmp_pump(struct qmp *q, int timeout_ms, char **err)
 		}
 		return -1;
 	}
-	q->len += n;
-	consume_lines(q);
-	return 0;
+	return check_overlong(q, err);
 }
 
 static int remaining_ms(uint64_t deadline)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "qtest.h"
+#include "linebuf.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -13,14 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
+/* qtest answers are short; anything longer is a protocol error. */
+#define QTEST_MAX_LINE 65536
+
 struct qtest {
 	int listen_fd;
 	int fd;
 	int timeout_ms;
 	char *err;
 	unsigned long ncmd;
-	char buf[65536];
-	size_t len;
+	struct linebuf lines;
+	char **ready; /* complete answers not yet taken, oldest first */
+	size_t nready;
 };
 
 static char *xvasprintf(const char *fmt, va_list ap)
@@ -58,6 +63,7 @@ static struct qtest *alloc_qtest(void)
 	q->listen_fd = -1;
 	q->fd = -1;
 	q->timeout_ms = 10000;
+	linebuf_init(&q->lines, QTEST_MAX_LINE);
 	return q;
 }
 
@@ -127,6 +133,10 @@ void qtest_close(struct qtest *q)
 	if (q->fd >= 0)
 		close(q->fd);
 	free(q->err);
+	while (q->nready)
+		free(q->ready[--q->nready]);
+	free(q->ready);
+	linebuf_free(&q->lines);
 	free(q);
 }
 
@@ -170,56 +180,55 @@ static int send_all(struct qtest *q, const char *s, size_t n)
 	return 0;
 }
 
-/* One line into a malloc'd string; asynchronous "IRQ" lines are skipped. */
+/* Keeps an answer for read_line(); asynchronous "IRQ" lines are not answers. */
+static void on_line(void *opaque, char *line, size_t len)
+{
+	struct qtest *q = opaque;
+
+	(void)len;
+	if (!strncmp(line, "IRQ ", 4))
+		return;
+	q->ready = realloc(q->ready, (q->nready + 1) * sizeof(*q->ready));
+	if (!q->ready)
+		abort();
+	q->ready[q->nready++] = strdup(line);
+}
+
+/* The next answer, malloc'd, waiting up to the timeout. */
 static char *read_line(struct qtest *q, const char *what)
 {
 	long long deadline = now_ms() + q->timeout_ms;
 
 	for (;;) {
-		char *nl = memchr(q->buf, '\n', q->len);
+		struct pollfd p = {.fd = q->fd, .events = POLLIN};
+		long long left = deadline - now_ms();
+		ssize_t r;
+		int pr;
 
-		if (nl) {
-			size_t n = nl - q->buf;
-			char *line = strndup(q->buf, n);
+		if (q->nready) {
+			char *line = q->ready[0];
 
-			memmove(q->buf, nl + 1, q->len - n - 1);
-			q->len -= n + 1;
-			if (!strncmp(line, "IRQ ", 4)) {
-				free(line);
-				continue;
-			}
+			memmove(q->ready, q->ready + 1, --q->nready * sizeof(*q->ready));
 			return line;
 		}
-		if (q->len == sizeof(q->buf)) {
-			set_err(q, "qtest: answer to \"%s\" longer than %zu bytes", what,
-				sizeof(q->buf));
+		if (q->lines.overlong) {
+			set_err(q, "qtest: answer to \"%s\" longer than %d bytes", what,
+				QTEST_MAX_LINE);
 			return NULL;
 		}
-		{
-			struct pollfd p = {.fd = q->fd, .events = POLLIN};
-			long long left = deadline - now_ms();
-			ssize_t r;
-			int pr;
-
-			if (left <= 0) {
-				set_err(q, "qtest: no answer to \"%s\" within %d ms", what,
-					q->timeout_ms);
-				return NULL;
-			}
-			pr = poll(&p, 1, (int)left);
-			if (pr < 0 && errno == EINTR)
-				continue;
-			if (pr <= 0)
-				continue;
-			r = recv(q->fd, q->buf + q->len, sizeof(q->buf) - q->len, 0);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				set_err(q, "qtest: connection closed while waiting for \"%s\"",
-					what);
-				return NULL;
-			}
-			q->len += r;
+		if (left <= 0) {
+			set_err(q, "qtest: no answer to \"%s\" within %d ms", what, q->timeout_ms);
+			return NULL;
+		}
+		pr = poll(&p, 1, (int)left);
+		if (pr <= 0)
+			continue;
+		r = linebuf_read(&q->lines, q->fd, on_line, q);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			set_err(q, "qtest: connection closed while waiting for \"%s\"", what);
+			return NULL;
 		}
 	}
 }
