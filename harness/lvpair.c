@@ -661,32 +661,6 @@ static bool side_stopped(struct lvpair *lp, int side, char **state)
 	return st != VIR_DOMAIN_RUNNING;
 }
 
-bool lvpair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out)
-{
-	struct lvpair *lp = p->src->lv->lp;
-	struct ram_cmp local, *cmp = out ? out : &local;
-	char *s1 = NULL, *s2 = NULL, *summary;
-	bool ok1 = side_stopped(lp, 0, &s1), ok2 = side_stopped(lp, 1, &s2);
-	double t0 = mc_now_s();
-
-	if (!ok1 || !ok2 || !p->src->ram || !p->dst->ram) {
-		mc_case_error(c,
-			      "RAM oracle needs both sides stopped and mapped (source %s, "
-			      "destination %s)",
-			      s1, s2);
-		free(s1);
-		free(s2);
-		return false;
-	}
-	free(s1);
-	free(s2);
-	ram_compare(p->src->ram, p->dst->ram, p->src->ram_size, 4096, &p->layout, cmp);
-	mc_case_phase(c, "oracle", mc_now_s() - t0);
-	summary = ram_cmp_summary(cmp);
-	mc_case_oracle(c, "ram", cmp->differing == 0, summary, ram_cmp_json(cmp));
-	free(summary);
-	return cmp->differing == 0;
-}
 
 int lvpair_resume(struct mc_case *c, struct pair *p, struct mig_result *r)
 {

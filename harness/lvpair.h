@@ -31,7 +31,6 @@ int lvpair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p);
 int lvpair_wait_ready(struct mc_case *c, struct pair *p);
 int lvpair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
 		   struct mig_result *r, char **err);
-bool lvpair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out);
 int lvpair_resume(struct mc_case *c, struct pair *p, struct mig_result *r);
 void lvpair_stop(struct pair *p);
 /* Whether a side's domain is stopped (or gone after migrating); *state says how. */

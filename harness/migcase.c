@@ -692,6 +692,13 @@ static void resume(struct mcase *k)
 	record_migration(k);
 }
 
+static bool mcase_is_control(struct mc_case *c)
+{
+	const char *kind = json_string_value(mc_case_get(c, "kind"));
+
+	return kind && !strcmp(kind, "negative-control");
+}
+
 struct mcase *mcase_open(struct mc_case *c, const struct mcase_spec *s)
 {
 	struct mcase *k = calloc(1, sizeof(*k));
@@ -703,10 +710,12 @@ struct mcase *mcase_open(struct mc_case *c, const struct mcase_spec *s)
 	k->s = s;
 	ranges_init(&k->ram_flagged);
 	ranges_init(&k->extra_dma);
-	mc_case_set(c, "kind",
-		    json_string(s->detect[0].oracle		   ? "negative-control"
-				: s->expect.outcome == MCASE_FAILS ? "error-path"
-								   : "conformance"));
+	/* A case of several runs is a negative control if any run injects a fault. */
+	if (!mcase_is_control(c))
+		mc_case_set(c, "kind",
+			    json_string(s->detect[0].oracle		       ? "negative-control"
+					: s->expect.outcome == MCASE_FAILS ? "error-path"
+									   : "conformance"));
 	if (!detect_valid(k) || launch(k) < 0 || run_hooks(k, MCASE_LAUNCHED, 0) < 0)
 		goto ended;
 	if (check_blockers(k, &done) < 0 || done)

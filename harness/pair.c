@@ -148,14 +148,10 @@ bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out)
 {
 	struct ram_cmp local, *cmp = out ? out : &local;
 	char *s1 = NULL, *s2 = NULL, *summary;
-	bool ok1, ok2;
+	bool ok1 = pair_side_stopped(c, p, VM_SRC, &s1), ok2 = pair_side_stopped(c, p, VM_DST, &s2);
 	double t0 = mc_now_s();
 
-	if (lv_active(c))
-		return lvpair_ram_oracle(c, p, out);
-	ok1 = stopped(p->src, &s1);
-	ok2 = stopped(p->dst, &s2);
-	if (!ok1 || !ok2) {
+	if (!ok1 || !ok2 || !p->src->ram || !p->dst->ram) {
 		mc_case_error(c, "RAM oracle needs both sides stopped (source %s, destination %s)",
 			      s1, s2);
 		free(s1);
@@ -169,6 +165,8 @@ bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out)
 	summary = ram_cmp_summary(cmp);
 	mc_case_oracle(c, "ram", cmp->differing == 0, summary, ram_cmp_json(cmp));
 	free(summary);
+	if (!out)
+		ram_cmp_free(cmp);
 	return cmp->differing == 0;
 }
 

@@ -246,6 +246,11 @@ void mc_case_set(struct mc_case *c, const char *key, json_t *value)
 	json_object_set_new(c->record, key, value);
 }
 
+json_t *mc_case_get(struct mc_case *c, const char *key)
+{
+	return json_object_get(c->record, key);
+}
+
 void mc_case_oracle(struct mc_case *c, const char *name, bool pass, const char *summary,
 		    json_t *details)
 {

@@ -162,6 +162,8 @@ void mc_case_phase(struct mc_case *c, const char *phase, double seconds);
 json_t *mc_case_metrics(struct mc_case *c);
 /* Sets a top-level member of the record (value stolen). */
 void mc_case_set(struct mc_case *c, const char *key, json_t *value);
+/* A field set before (borrowed), or NULL. */
+json_t *mc_case_get(struct mc_case *c, const char *key);
 /* Records an oracle's verdict; a failing oracle fails the case with `summary`. */
 void mc_case_oracle(struct mc_case *c, const char *name, bool pass, const char *summary,
 		    json_t *details);
