@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "defects.h"
+#include "qemuid.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -85,9 +86,13 @@ bool defects_version_in(const char *version, const char *from, const char *befor
 static bool affects(const json_t *d, const char *case_name, const char *version)
 {
 	const json_t *q = json_object_get(d, "qemu"), *g;
+	char release[32];
 	size_t j;
 
-	if (!defects_version_in(version, json_string_value(json_object_get(q, "from")),
+	/* Ranges are in releases: a development build is the release it leads to. */
+	if (qemuid_release_of(version, release, sizeof(release)) < 0)
+		return false;
+	if (!defects_version_in(release, json_string_value(json_object_get(q, "from")),
 				json_string_value(json_object_get(q, "before"))))
 		return false;
 	json_array_foreach(json_object_get(d, "cases"), j, g)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "matrix.h"
+#include "qemuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,15 +132,26 @@ void mx_cell_mock_spec(const struct mx_cell *c, struct mock_spec *s)
 
 const char *const *mx_cell_pre_args(const struct mx_cell *c)
 {
-	static const char *const legacy[] = {"-device", "intel-iommu,caching-mode=on", NULL};
-	static const char *const scalable[] = {
-	    "-device", "intel-iommu,caching-mode=on,x-scalable-mode=on", NULL};
+	static const char *legacy[3], *scalable[3];
 	static const char *const none[] = {NULL};
+	char *err = NULL;
 
+	/* Spelled as the QEMU under test spells its properties (qemuid). */
 	switch (c->v[MX_VIOMMU]) {
 	case MX_VI_LEGACY:
+		if (!legacy[0]) {
+			legacy[1] = qemuid_intel_iommu(NULL, false, NULL, NULL);
+			legacy[0] = "-device";
+		}
 		return legacy;
 	case MX_VI_SCALABLE:
+		if (!scalable[0]) {
+			/* A build without scalable mode refuses the missing property itself. */
+			scalable[1] = qemuid_intel_iommu(qemuid_current(), true, NULL, &err)
+					  ?: "intel-iommu,caching-mode=on,scalable-mode=on";
+			scalable[0] = "-device";
+			free(err);
+		}
 		return scalable;
 	default:
 		return none;

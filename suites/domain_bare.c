@@ -29,6 +29,7 @@
 #include "domain_common.h"
 #include "mockdev.h"
 #include "pair.h"
+#include "qemuid.h"
 #include "runner.h"
 #include "util.h"
 
@@ -307,8 +308,9 @@ static bool setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
 	struct mock_spec spec = {.backend = v->backend, .ndev = 1};
 	struct bare_opts o = {
 	    .qemu = cfg->qemu, .workdir = mc_case_workdir(c), .scalable = v->scalable};
-	char *err = NULL;
+	char *err = NULL, *iommu;
 	json_t *st;
+	int rc;
 	double t0 = mc_now_s();
 
 	memset(d, 0, sizeof(*d));
@@ -321,7 +323,17 @@ static bool setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
 		goto error;
 	o.extra_args = (const char *const *)d->rig.args;
 	o.env = (const char *const *)d->rig.env[VM_SRC];
-	if (bare_start(&d->g, &o, &err) < 0) {
+	/* intel-iommu as the QEMU under test spells it. */
+	iommu = qemuid_intel_iommu(qemuid_get(cfg->qemu, NULL), v->scalable, NULL, &err);
+	if (!iommu) {
+		mc_case_skip(c, "%s", err);
+		free(err);
+		return false;
+	}
+	o.iommu = iommu;
+	rc = bare_start(&d->g, &o, &err);
+	free(iommu);
+	if (rc < 0) {
 		/* QEMU refusing the command line is the system under test failing. */
 		if (d->g.vm && !alive(d, "start"))
 			goto fail;
@@ -384,7 +396,7 @@ static void teardown(struct dom *d)
 		    json_pack("{s:i, s:i, s:I}", "coherence_checks", d->w.steps, "dma_checks",
 			      d->w.dmas, "descriptors",
 			      (json_int_t)(d->g.vtd_ready ? d->g.vtd.submitted : 0)));
-	if (!mc_case_failed(d->w.c) && !d->w.negative)
+	if (!mc_case_failed(d->w.c) && !d->w.negative && d->w.steps)
 		dom_coherence_held(&d->w);
 	dom_expect_defects(&d->w, version);
 	if (d->pt_ready)

@@ -20,6 +20,7 @@
 #include "domain_common.h"
 #include "mockdev.h"
 #include "pair.h"
+#include "qemuid.h"
 #include "runner.h"
 #include "util.h"
 #include "vtd_tables.h"
@@ -376,8 +377,11 @@ static char **lin_args(const struct lin_variant *v, const struct mock_rig *rig, 
 	a[n++] = strdup("-machine");
 	a[n++] = strdup("kernel-irqchip=split");
 	a[n++] = strdup("-device");
-	a[n++] = strdup(v->scalable ? "intel-iommu,caching-mode=on,intremap=on,x-scalable-mode=on"
-				    : "intel-iommu,caching-mode=on,intremap=on");
+	/* Spelled as the QEMU under test spells it; without scalable mode QEMU refuses. */
+	a[n] = qemuid_intel_iommu(qemuid_current(), v->scalable, ",intremap=on", NULL);
+	if (!a[n])
+		a[n] = strdup("intel-iommu,caching-mode=on,intremap=on,scalable-mode=on");
+	n++;
 	for (i = 0; rig->args[i] && n < 22; i++)
 		a[n++] = strdup(rig->args[i]);
 	return a;

@@ -20,7 +20,6 @@ void bare_vtd_layout(struct vtd_layout *l)
 int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 {
 	char *chardev = NULL, *log;
-	const char *iommu;
 	const char **args;
 	size_t n = 0, extra = 0;
 	struct vm_spec spec = {
@@ -46,8 +45,6 @@ int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 	args = calloc(extra + 12, sizeof(*args));
 	if (!args)
 		abort();
-	iommu = o->scalable ? "intel-iommu,caching-mode=on,x-scalable-mode=on"
-			    : "intel-iommu,caching-mode=on";
 	args[n++] = "-chardev";
 	args[n++] = chardev;
 	args[n++] = "-qtest";
@@ -59,7 +56,7 @@ int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 	args[n++] = "-S";
 	/* The IOMMU must exist before the device that sits behind it. */
 	args[n++] = "-device";
-	args[n++] = iommu;
+	args[n++] = o->iommu;
 	memcpy(args + n, o->extra_args, extra * sizeof(*args));
 	spec.extra_args = args;
 	g->vm = vm_start(&spec, VM_SRC, o->workdir, err);

@@ -27,6 +27,7 @@ struct bare_opts {
 	const char *qemu;
 	const char *workdir;
 	bool scalable;
+	const char *iommu;	       /* the intel-iommu -device argument (qemuid_intel_iommu) */
 	const char *const *extra_args; /* e.g. the mock's -object/-device, after intel-iommu */
 	const char *const *env;
 };
