@@ -974,6 +974,33 @@ TEST(device_dma_faults_unmapped_and_readonly)
 }
 
 /*
+ * Event writes armed in uapi-config.json at EVENT_IOVA: an unmap that
+ * reaches the top of the 64-bit space still matches its range, a posted
+ * event writes with Bus Master Enable off, an ordinary one is spent.
+ */
+#define EVENT_IOVA 0x500000000000ULL
+
+TEST(event_unmap_to_top_of_space_posted_and_gated)
+{
+	struct t1 t;
+	uint8_t *b = buf_alloc(MB);
+	uint64_t done = 0, i;
+
+	ASSERT_EQ(t1_open(&t, true), 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(t1_map(&t, EVENT_IOVA + i * 4096, b + i * 4096, 4096, RW), 0);
+	/* Page 3 goes first: its event is not posted and BME is off. */
+	EXPECT_EQ(t1_unmap(&t, EVENT_IOVA + 3 * 4096, 4096, 0, &done), 0);
+	EXPECT_EQ(done, 4096);
+	EXPECT_EQ(*(uint64_t *)(b + 2 * 4096), 0);
+	/* Pages 1 and 2 up to 2^64, as QEMU's region_del of a vIOMMU region. */
+	EXPECT_EQ(t1_unmap(&t, EVENT_IOVA + 4096, -(EVENT_IOVA + 4096), 0, &done), 0);
+	EXPECT_EQ(done, 2 * 4096);
+	EXPECT_EQ(*(uint64_t *)b, EVENT_MAGIC);
+	EXPECT_EQ(reg_rd(t.dev, REG_PAGES_WRITTEN), 1);
+}
+
+/*
  * The stale_mapping fault (armed in uapi-config.json for one page at
  * STALE_IOVA only): the unmap reports the page unmapped, the mapping stays
  * and the device still reaches it.  The coherence oracle's negative control.
