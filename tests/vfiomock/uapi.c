@@ -1001,6 +1001,29 @@ TEST(event_unmap_to_top_of_space_posted_and_gated)
 }
 
 /*
+ * iommufd: QEMU reads the bits (NO_CLEAR) before IOAS_UNMAP drops them, so
+ * the unmap's event write lands at that read and is in its bitmap.
+ */
+TEST(event_unmap_iommufd_fires_at_the_no_clear_read)
+{
+	struct ifd x;
+	uint8_t *b = buf_alloc(MB);
+	uint64_t bm[1] = {0}, done = 0;
+
+	ASSERT_EQ(ifd_open(&x, true), 0);
+	ASSERT_EQ(ioas_map(&x, EVENT_IOVA + 0x4000, b, 2 * 4096, FIXED_RW), 0);
+	set_bme(x.dev, true);
+	ASSERT_EQ(hwpt_dirty(&x, true), 0);
+	ASSERT_EQ(hwpt_bitmap(&x, EVENT_IOVA + 0x4000, 2 * 4096, 4096,
+			      IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, bm),
+		  0);
+	EXPECT_EQ(*(uint64_t *)b, EVENT_MAGIC);
+	EXPECT_EQ(bm[0], 1);
+	EXPECT_EQ(ioas_unmap(&x, EVENT_IOVA + 0x4000, 2 * 4096, &done), 0);
+	EXPECT_EQ(reg_rd(x.dev, REG_PAGES_WRITTEN), 1); /* once */
+}
+
+/*
  * The stale_mapping fault (armed in uapi-config.json for one page at
  * STALE_IOVA only): the unmap reports the page unmapped, the mapping stays
  * and the device still reaches it.  The coherence oracle's negative control.
