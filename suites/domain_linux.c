@@ -356,10 +356,15 @@ static void lin_mock_spec(const struct lin_variant *v, struct mock_spec *spec)
 	spec->dev[0].host_driven = false;
 }
 
+/*
+ * no_timer_check: under TCG on a loaded host the boot-time check of the
+ * IO-APIC timer through interrupt remapping can miss its ticks and panic
+ * ("timer doesn't work through Interrupt-remapped IO-APIC").
+ */
 static char *lin_cmdline(const struct lin_variant *v, const char *extra)
 {
 	return mc_strdup_printf(
-	    "quiet intel_iommu=on,%s iommu=%s iommu.strict=%d iomem=relaxed%s%s",
+	    "quiet no_timer_check intel_iommu=on,%s iommu=%s iommu.strict=%d iomem=relaxed%s%s",
 	    v->scalable ? "sm_on" : "sm_off", v->pt ? "pt" : "nopt", v->strict ? 1 : 0,
 	    extra ? " " : "", extra ? extra : "");
 }
@@ -406,6 +411,26 @@ static void lin_init(struct lin *d, struct mc_case *c, const struct lin_variant 
 }
 
 /*
+ * With the source still paused (-S), before the guest enables translation:
+ * the mock's mappings are the identity set (all RAM QEMU maps with DMAR
+ * off), which also locates guest RAM in QEMU.  Then the guest runs.
+ */
+static int lin_baseline_and_cont(struct lin *d, char **err)
+{
+	json_t *st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", "cmd", "state"), err), *r;
+
+	if (!st || coh_ram_from_identity(&d->ram, st, err) < 0) {
+		json_decref(st);
+		return -1;
+	}
+	coh_from_mock(&d->baseline, st, &d->ram, err);
+	json_decref(st);
+	r = qmp_call(d->p.src->qmp, "cont", NULL, 10000, err);
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+/*
  * Boots the guest with the variant's kernel command line.  The source starts
  * paused so the mock's mappings with DMAR off (the identity set) are read
  * before the guest enables translation.
@@ -416,7 +441,7 @@ static bool lin_setup(struct lin *d, struct mc_case *c, const struct lin_variant
 	struct pair_opts o = {.mem_bytes = 256ull << 20};
 	struct mock_spec spec;
 	char *err = NULL;
-	json_t *st, *r;
+	json_t *r;
 	const char *type, *want;
 
 	lin_init(d, c, v);
@@ -433,17 +458,8 @@ static bool lin_setup(struct lin *d, struct mc_case *c, const struct lin_variant
 	if (pair_launch(c, &o, &d->p) < 0)
 		goto fail;
 	d->launched = true;
-	st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", "cmd", "state"), &err);
-	if (!st || coh_ram_from_identity(&d->ram, st, &err) < 0) {
-		json_decref(st);
+	if (lin_baseline_and_cont(d, &err) < 0)
 		goto error;
-	}
-	coh_from_mock(&d->baseline, st, &d->ram, &err);
-	json_decref(st);
-	r = qmp_call(d->p.src->qmp, "cont", NULL, 10000, &err);
-	if (!r)
-		goto error;
-	json_decref(r);
 	if (pair_wait_ready(c, &d->p) < 0)
 		goto fail;
 	if (!lin_cmd(d, "modules", "modules load"))
@@ -732,11 +748,35 @@ static int lin_hook_sync(struct mig_run *run, void *opaque, char **err)
 {
 	struct lin_mig *m = opaque;
 	const struct lin_variant *v = m->d.v;
+	json_t *r;
 
 	if (m->ph != PH_SETUP && lin_switch_now(m, err) < 0)
 		return -1;
+	/* The switch is done: the device stops holding pre-copy open. */
+	r = mock_rig_call(&m->d.rig, VM_SRC, json_pack("{s:s}", "cmd", "release"), err);
+	if (!r)
+		return -1;
+	json_decref(r);
 	/* type1 reports every mapped page dirty: the last pass is big. */
 	return mig_run_set_limits(run, 4ull << 30, v->backend == MOCK_TYPE1 ? 20000 : 2000, err);
+}
+
+/* What the mock's log says of the event write: spent with BME off, or never due. */
+static const char *lin_event_fate(struct lin *d)
+{
+	char *log = mc_read_file(d->rig.log[VM_SRC], NULL), *line, *save = NULL;
+	const char *fate = "no unmap reached it";
+
+	for (line = log ? strtok_r(log, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "\"event_write\""))
+			continue;
+		fate = strstr(line, "\"bus_master\":false")
+			   ? "the unmap reached it while Bus Master Enable was off"
+			   : "it wrote elsewhere";
+	}
+	free(log);
+	return fate;
 }
 
 static bool lin_wrote(const json_t *dev, uint64_t iova)
@@ -789,11 +829,17 @@ static bool lin_prepare(struct lin_mig *m)
 {
 	struct lin *d = &m->d;
 
+	/*
+	 * Leaving the identity domain: the device is bus-mastering there, as
+	 * under a driver.  Binding vfio-pci clears BME before the domain
+	 * changes, so the unmap's event write is a posted one.
+	 */
 	switch (m->sw) {
 	case SW_BIND_OPEN:
-		return true;
+		return !d->v->pt || lin_cmd(d, "BME on (identity)", "dev enable");
 	case SW_GROUP_TYPE:
-		return d->v->pt || lin_cmd(d, "to identity", "dev group-type type=identity");
+		return (d->v->pt || lin_cmd(d, "to identity", "dev group-type type=identity")) &&
+		       lin_cmd(d, "BME on (identity)", "dev enable");
 	case SW_CLOSE:
 		return lin_bind_open(d) &&
 		       lin_map(d, "map A", LIN_IOVA_A, LIN_PAGES_A, true, false) &&
@@ -851,14 +897,19 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		m.event_expected = sw == SW_GROUP_TYPE || v->pt;
 		break;
 	}
-	events = json_pack("[{s:s, s:I, s:i, s:I, s:I}]", "on", "unmap", "iova",
-			   (json_int_t)m.event_iova, "pages", 1, "match_iova", (json_int_t)match,
-			   "match_len", (json_int_t)match_len);
+	/*
+	 * Armed right before the migration (firmware start-up unmaps all RAM
+	 * too).  vfio-pci clears BME before the domain changes at bind and
+	 * close: the write is one the device posted while still mastering.
+	 */
+	events = json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:b}", "cmd", "dma", "action",
+			   "arm", "on", "unmap", "iova", (json_int_t)m.event_iova, "pages", 1,
+			   "match_iova", (json_int_t)match, "match_len", (json_int_t)match_len,
+			   "posted", sw == SW_BIND_OPEN || sw == SW_CLOSE);
 	if (drop_dirty)
 		faults = json_pack("[{s:s, s:s, s:s}]", "kind", "drop_dirty", "tracker", "any",
 				   "when", "unmap");
 	lin_mock_spec(v, &spec);
-	spec.dev[0].events = events;
 	spec.faults[VM_SRC] = faults;
 	/*
 	 * The trackers migration with a vIOMMU can use: the IOMMU's (iommufd
@@ -872,7 +923,8 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		mc_case_error(c, "%s", err);
 		goto out;
 	}
-	d->args = lin_args(v, &d->rig, false);
+	/* Paused: the identity set is read before the guest enables translation. */
+	d->args = lin_args(v, &d->rig, true);
 	d->append = lin_cmdline(v, high ? LIN_HIGH_APPEND : LIN_EVENT_APPEND);
 	o.append = d->append;
 	o.extra_args = (const char *const *)d->args;
@@ -899,6 +951,10 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		json_decref(blockers);
 		goto out;
 	}
+	if (lin_baseline_and_cont(d, &err) < 0) {
+		mc_case_error(c, "%s", err);
+		goto out;
+	}
 	if (pair_wait_ready(c, &d->p) < 0 || !lin_cmd(d, "modules", "modules load") ||
 	    !lin_cmd(d, "find", "dev find"))
 		goto out;
@@ -918,6 +974,22 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	plan.pause_before_switchover = true;
 	plan.on_pre_switchover = lin_hook_preswitch;
 	plan.opaque = &m;
+	/*
+	 * The device holds pre-copy open (pending state) until the switch is
+	 * done: a guest busy switching stops dirtying memory, and pre-copy
+	 * must not converge and stop it halfway.
+	 */
+	dev = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", "cmd", "hold"), &err);
+	if (dev && m.event_expected) {
+		json_decref(dev);
+		dev = mock_rig_call(&d->rig, VM_SRC, json_incref(events), &err);
+	}
+	if (!dev) {
+		mc_case_error(c, "cannot hold pre-copy and arm the event: %s", err);
+		goto out;
+	}
+	json_decref(dev);
+	dev = NULL;
 	if (mig_run(d->p.src, d->p.dst, &plan, &r, &err) < 0) {
 		lin_alive(d, "migration");
 		if (!d->w.crashed)
@@ -925,7 +997,14 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		goto out;
 	}
 	if (!m.switched) {
-		mc_case_error(c, "the switch did not run at the planned phase");
+		/* A hook that failed cancelled the migration and said why. */
+		if (lin_alive(d, "switch during migration") && r.error)
+			mc_case_fail(c, "the guest's switch during migration did not complete: %s",
+				     r.error);
+		else if (!d->w.crashed)
+			mc_case_error(c,
+				      "the switch did not run at the planned phase (migration %s)",
+				      r.status ? r.status : "?");
 		goto out;
 	}
 	if (!pair_record_migration(c, &d->p, &r))
@@ -934,8 +1013,8 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	if (m.event_expected && dev && !lin_wrote(dev, m.event_iova)) {
 		mc_case_error(c,
 			      "the unmap event at 0x%" PRIx64 " never fired: the scenario did "
-			      "not run as planned",
-			      m.event_iova);
+			      "not run as planned (%s)",
+			      m.event_iova, lin_event_fate(d));
 		goto out;
 	}
 	if (drop_dirty) {
