@@ -135,10 +135,20 @@ bool defect_matches(const json_t *defect, const struct defect_observation *o)
 	const json_t *sig = json_object_get(defect, "signature");
 	const char *text = json_string_value(json_object_get(sig, "stderr"));
 	const char *pattern = json_string_value(json_object_get(sig, "pattern"));
+	/* A pattern is a crash's signature only when the defect says so. */
+	bool crash = json_is_true(json_object_get(sig, "crashed"));
+	const char *const *p;
 
 	if (text)
 		return o->crashed && o->stderr_tail && strstr(o->stderr_tail, text);
-	return !o->crashed && pattern && o->pattern && !strcmp(pattern, o->pattern);
+	if (!pattern || o->crashed != crash)
+		return false;
+	if (o->pattern && !strcmp(pattern, o->pattern))
+		return true;
+	for (p = o->patterns; p && *p; p++)
+		if (!strcmp(pattern, *p))
+			return true;
+	return false;
 }
 
 const char *defect_id(const json_t *defect)

@@ -34,6 +34,8 @@ struct defect_observation {
 	bool crashed;
 	const char *stderr_tail;
 	const char *pattern;
+	/* More patterns the same failure shows (NULL-ended), or NULL. */
+	const char *const *patterns;
 };
 bool defect_matches(const json_t *defect, const struct defect_observation *o);
 /* Among the defects affecting the case on that release, the one o shows, or NULL. */

@@ -68,6 +68,8 @@ struct dom {
 	bool pt_ready;
 	struct coh_ram ram;
 	struct coh_set baseline; /* what QEMU maps with DMAR off: the pass-through set */
+	struct coh_set prev;	 /* what the guest's domain allowed at the previous check */
+	bool prev_valid;
 	enum vtd_ctx_kind mode;
 	uint64_t seed;
 };
@@ -157,8 +159,18 @@ static bool check(struct dom *d, const char *step)
 
 		/* The signature of a pass-through mapping left in place. */
 		if (coh_compare(&d->baseline, &got, &pt) && d->baseline.n)
-			d->w.pattern = "passthrough_kept";
+			dom_pattern(&d->w, "passthrough_kept");
 	}
+	if (!equal && d->prev_valid) {
+		struct coh_diff pd;
+
+		/* The signature of a step QEMU ignored: the mappings of the step before. */
+		if (coh_compare(&d->prev, &got, &pd))
+			dom_pattern(&d->w, "previous_mappings_kept");
+	}
+	coh_set_free(&d->prev);
+	coh_set_copy(&d->prev, &want);
+	d->prev_valid = true;
 	equal = dom_coherence(&d->w, step, mode_name(d->mode), "", &want, &got, &diff, equal);
 	coh_set_free(&want);
 	coh_set_free(&got);
@@ -317,6 +329,7 @@ static bool setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
 	dom_watch_init(&d->w, c);
 	d->v = v;
 	coh_set_init(&d->baseline);
+	coh_set_init(&d->prev);
 	/* A guest driver enables bus mastering: the device waits for BME. */
 	spec.dev[0].host_driven = false;
 	if (mock_rig_prepare(mc_case_workdir(c), cfg->mock_lib, &spec, &d->rig, &err) < 0)
@@ -404,6 +417,7 @@ static void teardown(struct dom *d)
 	bare_stop(&d->g);
 	mock_rig_free(&d->rig);
 	coh_set_free(&d->baseline);
+	coh_set_free(&d->prev);
 	dom_watch_free(&d->w);
 }
 

@@ -181,7 +181,7 @@ static bool lin_check(struct lin *d, const char *step)
 	equal = coh_compare(&want, &got, &diff);
 	/* The signature of an identity domain QEMU never applied. */
 	if (!equal && d->dom == LD_IDENTITY && !got.n)
-		d->w.pattern = "passthrough_missing";
+		dom_pattern(&d->w, "passthrough_missing");
 	if (!equal && d->dom != LD_IDENTITY && d->baseline.n) {
 		struct coh_set base, g;
 		struct coh_diff pt;
@@ -194,13 +194,14 @@ static bool lin_check(struct lin *d, const char *step)
 		lin_cut(&base, LIN_PAM_START, LIN_PAM_END - LIN_PAM_START);
 		lin_cut(&g, LIN_PAM_START, LIN_PAM_END - LIN_PAM_START);
 		if (coh_compare(&base, &g, &pt))
-			d->w.pattern = "passthrough_kept";
+			dom_pattern(&d->w, "passthrough_kept");
 		coh_set_free(&base);
 		coh_set_free(&g);
 	}
-	equal = dom_coherence(&d->w, step, lin_dom_name(d->dom),
-			      d->w.pattern ? " (the identity mapping stayed)" : "", &want, &got,
-			      &diff, equal);
+	equal = dom_coherence(
+	    &d->w, step, lin_dom_name(d->dom),
+	    dom_has_pattern(&d->w, "passthrough_kept") ? " (the identity mapping stayed)" : "",
+	    &want, &got, &diff, equal);
 	coh_set_free(&want);
 	coh_set_free(&got);
 	return equal;
