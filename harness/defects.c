@@ -40,10 +40,12 @@ json_t *defects_load(const char *path, char **err)
 	{
 		const json_t *sig = json_object_get(d, "signature");
 
+		const json_t *pat = json_object_get(sig, "pattern");
+
 		if (!json_is_string(json_object_get(d, "id")) ||
 		    !json_is_array(json_object_get(d, "cases")) || !json_is_object(sig) ||
-		    (!json_is_string(json_object_get(sig, "stderr")) &&
-		     !json_is_string(json_object_get(sig, "pattern")))) {
+		    (!json_is_string(json_object_get(sig, "stderr")) && !json_is_string(pat) &&
+		     !json_array_size(pat))) {
 			set_err(err, "%s: %s", path,
 				"every defect needs id, cases[] and a signature with stderr or "
 				"pattern");
@@ -130,24 +132,39 @@ const json_t *defect_lookup(const json_t *defects, const char *case_name, const 
 	return NULL;
 }
 
-bool defect_matches(const json_t *defect, const struct defect_observation *o)
+static bool observed(const struct defect_observation *o, const char *pattern)
 {
-	const json_t *sig = json_object_get(defect, "signature");
-	const char *text = json_string_value(json_object_get(sig, "stderr"));
-	const char *pattern = json_string_value(json_object_get(sig, "pattern"));
-	/* A pattern is a crash's signature only when the defect says so. */
-	bool crash = json_is_true(json_object_get(sig, "crashed"));
 	const char *const *p;
 
-	if (text)
-		return o->crashed && o->stderr_tail && strstr(o->stderr_tail, text);
-	if (!pattern || o->crashed != crash)
-		return false;
 	if (o->pattern && !strcmp(pattern, o->pattern))
 		return true;
 	for (p = o->patterns; p && *p; p++)
 		if (!strcmp(pattern, *p))
 			return true;
+	return false;
+}
+
+bool defect_matches(const json_t *defect, const struct defect_observation *o)
+{
+	const json_t *sig = json_object_get(defect, "signature");
+	const char *text = json_string_value(json_object_get(sig, "stderr"));
+	const json_t *pat = json_object_get(sig, "pattern"), *v;
+	/* A pattern is a crash's signature only when the defect says so. */
+	bool crash = json_is_true(json_object_get(sig, "crashed"));
+	size_t i;
+
+	if (text)
+		return o->crashed && o->stderr_tail && strstr(o->stderr_tail, text);
+	if (o->crashed != crash)
+		return false;
+	if (json_is_string(pat))
+		return observed(o, json_string_value(pat));
+	/* A list: the defect shows as any one of them. */
+	json_array_foreach(pat, i, v)
+	{
+		if (json_is_string(v) && observed(o, json_string_value(v)))
+			return true;
+	}
 	return false;
 }
 

@@ -161,6 +161,9 @@ static bool check(struct dom *d, const char *step)
 		if (coh_compare(&d->baseline, &got, &pt) && d->baseline.n)
 			dom_pattern(&d->w, "passthrough_kept");
 	}
+	/* The signature of a pass-through domain QEMU never applied. */
+	if (!equal && d->mode == VTD_CTX_PASSTHROUGH && !got.n)
+		dom_pattern(&d->w, "passthrough_missing");
 	if (!equal && d->prev_valid) {
 		struct coh_diff pd;
 

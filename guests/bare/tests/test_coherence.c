@@ -150,7 +150,9 @@ TEST(defect_pattern_lists_and_crash_patterns)
 	    "{\"version\":1,\"defects\":[{\"id\":\"kept\",\"cases\":[\"s.v.t\"],"
 	    "\"signature\":{\"pattern\":\"previous_mappings_kept\"}},"
 	    "{\"id\":\"died\",\"cases\":[\"s.v.u\"],"
-	    "\"signature\":{\"pattern\":\"crash_after_unmap_dirty_read\",\"crashed\":true}}]}",
+	    "\"signature\":{\"pattern\":\"crash_after_unmap_dirty_read\",\"crashed\":true}},"
+	    "{\"id\":\"either\",\"cases\":[\"s.v.w\"],"
+	    "\"signature\":{\"pattern\":[\"passthrough_missing\",\"previous_mappings_kept\"]}}]}",
 	    0, NULL);
 	const char *const both[] = {"passthrough_kept", "previous_mappings_kept", NULL};
 	const char *const crash_pat[] = {"crash_after_unmap_dirty_read", NULL};
@@ -166,6 +168,9 @@ TEST(defect_pattern_lists_and_crash_patterns)
 	EXPECT_TRUE(defect_find(db, "s.v.t", "11.0.0", &crashed_kept) == NULL);
 	EXPECT_STREQ(defect_id(defect_find(db, "s.v.u", "10.2.50", &died)), "died");
 	EXPECT_TRUE(defect_find(db, "s.v.u", "10.2.50", &alive) == NULL);
+	EXPECT_STREQ(defect_id(defect_find(db, "s.v.w", "11.0.0", &other)), "either");
+	EXPECT_STREQ(defect_id(defect_find(db, "s.v.w", "11.0.0", &seen)), "either");
+	EXPECT_TRUE(defect_find(db, "s.v.w", "11.0.0", &died) == NULL);
 	json_decref(db);
 }
 
