@@ -499,12 +499,57 @@ fail:
 	return false;
 }
 
+/*
+ * After QEMU died: was its last VFIO request an unmap-time dirty read
+ * (type1 UNMAP_DMA with GET_DIRTY_BITMAP, iommufd GET_DIRTY_BITMAP with
+ * NO_CLEAR) that reported dirty pages over a range larger than guest RAM?
+ * QEMU credits such a bitmap from the IOTLB entry's translated address.
+ */
+static void lin_crash_pattern(struct lin *d)
+{
+	char *log = mc_read_file(d->rig.log[VM_SRC], NULL), *line, *save = NULL;
+	json_t *last = NULL;
+
+	for (line = log ? strtok_r(log, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(line, 0, NULL);
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+
+		/* Data-fd reads come from the migration thread, which outlives the vCPU. */
+		if (e && json_object_get(e, "req") && kind && strcmp(kind, "data")) {
+			json_decref(last);
+			last = e;
+		} else {
+			json_decref(e);
+		}
+	}
+	free(log);
+	if (last) {
+		const char *req = json_string_value(json_object_get(last, "req"));
+		json_int_t flags = json_integer_value(json_object_get(last, "flags"));
+		json_int_t dirty = json_integer_value(json_object_get(last, "dirty"));
+		uint64_t len = (uint64_t)json_integer_value(json_object_get(
+		    last, !strcmp(req, "VFIO_IOMMU_UNMAP_DMA") ? "size" : "length"));
+		bool unmap_read = (!strcmp(req, "VFIO_IOMMU_UNMAP_DMA") ||
+				   !strcmp(req, "IOMMU_HWPT_GET_DIRTY_BITMAP")) &&
+				  (flags & 1);
+
+		if (unmap_read && dirty > 0 && len > d->p.spec.mem_bytes) {
+			dom_pattern(&d->w, "crash_unmap_dirty_beyond_ram");
+			mc_case_set(d->w.c, "last_vfio_request", json_incref(last));
+		}
+	}
+	json_decref(last);
+}
+
 static void lin_teardown(struct lin *d)
 {
 	const char *version = d->launched ? qmp_version(d->p.src->qmp) : NULL;
 
 	if (d->launched && !d->w.crashed)
 		lin_alive(d, "end");
+	if (d->w.crashed)
+		lin_crash_pattern(d);
 	mc_case_set(
 	    d->w.c, "steps",
 	    json_pack("{s:i, s:i}", "coherence_checks", d->w.steps, "dma_checks", d->w.dmas));
@@ -696,7 +741,8 @@ out:
 enum lin_switch { SW_BIND_OPEN, SW_CLOSE, SW_GROUP_TYPE, SW_STORM };
 enum lin_phase { PH_SETUP, PH_SYNC, PH_PRESWITCH };
 #define LIN_SYNC_N 2
-#define LIN_EVENT_PAGE (LIN_PAGES_A - 1) /* a buffer page no fill ever wrote */
+#define LIN_HOLD_BANDWIDTH (512ull << 20) /* threshold 512 KiB < the mock's 1 MiB held */
+#define LIN_EVENT_PAGE (LIN_PAGES_A - 1)  /* a buffer page no fill ever wrote */
 
 struct lin_mig {
 	struct lin d;
@@ -704,7 +750,7 @@ struct lin_mig {
 	enum lin_phase ph;
 	bool high, drop_dirty;
 	bool switched, event_expected;
-	uint64_t event_iova;
+	uint64_t event_iova, event_gpa;
 	char *hook_err;
 };
 
@@ -760,6 +806,20 @@ static int lin_hook_sync(struct mig_run *run, void *opaque, char **err)
 	json_decref(r);
 	/* type1 reports every mapped page dirty: the last pass is big. */
 	return mig_run_set_limits(run, 4ull << 30, v->backend == MOCK_TYPE1 ? 20000 : 2000, err);
+}
+
+/* The GPA an IOVA reaches through the agent's MAP_DMA set; in an identity domain, itself. */
+static uint64_t lin_iova_gpa(const struct lin *d, uint64_t iova)
+{
+	size_t i;
+
+	for (i = 0; i < d->maps.n; i++) {
+		const struct coh_run *r = &d->maps.v[i];
+
+		if (iova >= r->iova && iova - r->iova < r->len)
+			return r->gpa + (iova - r->iova);
+	}
+	return iova;
 }
 
 /* What the mock's log says of the event write: spent with BME off, or never due. */
@@ -860,7 +920,7 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	struct lin_mig m = {.sw = sw, .ph = ph, .high = high, .drop_dirty = drop_dirty};
 	struct lin *d = &m.d;
 	struct pair_opts o = {.mem_bytes = (high ? 5ull << 30 : 256ull << 20)};
-	struct mig_plan plan = {.return_path = true, .timeout_ms = 180000};
+	struct mig_plan plan = {.return_path = true, .timeout_ms = high ? 300000 : 180000};
 	struct mig_result r = {0};
 	struct mock_spec spec;
 	json_t *events = NULL, *faults = NULL, *blockers, *dev = NULL;
@@ -962,12 +1022,21 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	d->dom = d->dflt = v->pt ? LD_IDENTITY : LD_DMA;
 	if (!lin_prepare(&m) || pair_start_workload(c, &d->p, 8, true) < 0)
 		goto out;
+	/* The guest page the event writes: by GPA, or behind the agent's mapping. */
+	m.event_gpa = lin_iova_gpa(d, m.event_iova);
+	mc_case_set(c, "event",
+		    json_pack("{s:I, s:I}", "iova", (json_int_t)m.event_iova, "gpa",
+			      (json_int_t)m.event_gpa));
 	mc_case_log(c, "switch %s during migration, %s", lin_switch_name[sw],
 		    ph == PH_SETUP  ? "at setup"
 		    : ph == PH_SYNC ? "after dirty sync 2"
 				    : "as the last guest action before "
 				      "switchover");
-	plan.max_bandwidth = PAIR_CAP_BANDWIDTH;
+	/*
+	 * The device's held state keeps pre-copy open, so the cap only has to
+	 * keep QEMU's switchover threshold (bandwidth x 1 ms) below it.
+	 */
+	plan.max_bandwidth = LIN_HOLD_BANDWIDTH;
 	plan.downtime_limit_ms = 1;
 	plan.on_setup = lin_hook_setup;
 	plan.iteration = ph == PH_PRESWITCH ? LIN_SYNC_N + 1 : LIN_SYNC_N;
@@ -1028,8 +1097,16 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		free(s);
 		goto out;
 	}
-	if (!pair_ram_oracle(c, &d->p, &cmp))
+	if (!pair_ram_oracle(c, &d->p, &cmp)) {
+		char *sum = ram_cmp_summary(&cmp);
+
+		/* The signature of a lost unmap-time write: exactly the event page differs. */
+		if (m.event_expected && cmp.differing == 1 && cmp.diff[0].gpa == m.event_gpa)
+			dom_pattern(&d->w, "event_page_lost");
+		dom_observed(&d->w, sum);
+		free(sum);
 		goto out;
+	}
 	if (pair_resume(c, &d->p, &r) == 0)
 		pair_record_metrics(c, &d->p, &r);
 out:
@@ -1113,7 +1190,7 @@ LV(l_sm_np_lz_fd, true, false, false, MOCK_IOMMUFD);
 	       "negative control: a mapping the mock keeps after UNMAP_DMA must be reported"),     \
 	    LMIG(vname, var, bind_open, "bind+open"), LMIG(vname, var, close, "close"),            \
 	    LMIG(vname, var, group_type, "group type switch"), LMIG(vname, var, storm, "storm"),   \
-	    LT(vname, var, "mig_highmem", linux_mig_highmem, 300,                                  \
+	    LT(vname, var, "mig_highmem", linux_mig_highmem, 420,                                  \
 	       "5 GiB guest, buffers and event page above 4 GiB, close after dirty sync 2"),       \
 	    LT(vname, var, "mig_drop_dirty_unmap", linux_mig_drop_dirty_unmap, 240,                \
 	       "negative control: dirty bits dropped at unmap must be detected")
