@@ -46,6 +46,7 @@
 #define LIN_EVENT_GPA 0x8000000ull
 #define LIN_EVENT_APPEND "memmap=16M$0x8000000"
 #define LIN_HIGH_EVENT_GPA 0x180000000ull
+#define LIN_IOVA_LOW 0xc0000000ull /* below the interrupt window, in the PCI hole of q35 */
 #define LIN_HIGH_APPEND "memmap=16M$0x180000000"
 
 struct lin_variant {
@@ -227,13 +228,15 @@ static int lin_add_runs(struct coh_set *s, uint64_t iova, const char *runs, bool
 }
 
 /* vfio map, then the GPAs of its pages from the agent's pagemap. */
-static bool lin_map(struct lin *d, const char *step, uint64_t iova, uint64_t pages, bool write,
-		    bool each)
+/* vfio map (of guest physical memory at phys, when nonzero), then the GPAs of its pages. */
+static bool lin_map_at(struct lin *d, const char *step, uint64_t iova, uint64_t pages, bool write,
+		       bool each, uint64_t phys)
 {
 	uint64_t done = 0;
-	json_t *r =
-	    lin_agent(d, step, "vfio map iova=0x%" PRIx64 " pages=%" PRIu64 " write=%d each=%d",
-		      iova, pages, write, each);
+	json_t *r = lin_agent(d, step,
+			      "vfio map iova=0x%" PRIx64 " pages=%" PRIu64
+			      " write=%d each=%d phys=0x%" PRIx64,
+			      iova, pages, write, each, phys);
 
 	if (!r)
 		return false;
@@ -259,6 +262,12 @@ static bool lin_map(struct lin *d, const char *step, uint64_t iova, uint64_t pag
 	}
 	coh_set_normalize(&d->maps);
 	return true;
+}
+
+static bool lin_map(struct lin *d, const char *step, uint64_t iova, uint64_t pages, bool write,
+		    bool each)
+{
+	return lin_map_at(d, step, iova, pages, write, each, 0);
 }
 
 /* Drops [iova, iova + len) from a set. */
@@ -751,6 +760,7 @@ struct lin_mig {
 	bool high, drop_dirty;
 	bool switched, event_expected;
 	uint64_t event_iova, event_gpa;
+	uint64_t iova_a, phys; /* where close maps its buffers, and from which GPA (0: anywhere) */
 	char *hook_err;
 };
 
@@ -820,6 +830,87 @@ static uint64_t lin_iova_gpa(const struct lin *d, uint64_t iova)
 			return r->gpa + (iova - r->iova);
 	}
 	return iova;
+}
+
+/*
+ * Where the event page really is, from the mock's mappings: the mapping
+ * holding its IOVA resolves to a host address (type1) or a file offset
+ * (IOAS_MAP_FILE), i.e. an offset in the RAM backend, which must be the
+ * one QEMU's memory map gives for the page's GPA; a high-memory case also
+ * needs that GPA above 4 GiB.  Recorded as the placement oracle.
+ */
+static bool lin_placement(struct lin_mig *m)
+{
+	struct lin *d = &m->d;
+	char *err = NULL, *sum;
+	json_t *st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", "cmd", "state"), &err);
+	json_t *found = NULL, *det;
+	uint64_t off = UINT64_MAX, want = ram_layout_offset(&d->p.layout, m->event_gpa);
+	size_t i, j;
+	bool ok;
+
+	if (!st) {
+		mc_case_error(d->w.c, "placement: %s", err);
+		free(err);
+		return false;
+	}
+	for (i = 0; i < 2 && !found; i++) {
+		json_t *list = json_object_get(st, i ? "iommufd" : "containers");
+
+		for (j = 0; j < json_array_size(list) && !found; j++) {
+			json_t *maps = json_object_get(json_array_get(list, j), "maps");
+			size_t k;
+
+			for (k = 0; k < json_array_size(maps) && !found; k++) {
+				json_t *mp = json_array_get(maps, k);
+				uint64_t iova = json_integer_value(json_object_get(mp, "iova"));
+				uint64_t len = json_integer_value(json_object_get(mp, "length"));
+
+				if (m->event_iova >= iova && m->event_iova - iova < len)
+					found = mp;
+			}
+		}
+	}
+	if (found) {
+		const json_t *f = json_object_get(found, "file");
+		uint64_t delta = m->event_iova - json_integer_value(json_object_get(found, "iova"));
+
+		off = f ? json_integer_value(json_object_get(f, "offset")) + delta
+			: json_integer_value(json_object_get(found, "host")) + delta -
+			      d->ram.host_base;
+	}
+	ok = found && off == want && (!m->high || m->event_gpa >= (4ull << 30));
+	det = json_pack("{s:I, s:I, s:I, s:I, s:O?}", "iova", (json_int_t)m->event_iova, "gpa",
+			(json_int_t)m->event_gpa, "ram_offset", (json_int_t)off, "layout_offset",
+			(json_int_t)want, "mapping", found);
+	sum = mc_strdup_printf("event page IOVA 0x%" PRIx64 " -> GPA 0x%" PRIx64
+			       " -> RAM offset 0x%" PRIx64 " (the mock's mapping; QEMU's memory "
+			       "map says 0x%" PRIx64 ")",
+			       m->event_iova, m->event_gpa, off, want);
+	mc_case_set(d->w.c, "event", json_incref(det));
+	if (ok)
+		mc_case_oracle(d->w.c, "placement", true, sum, det);
+	else {
+		mc_case_error(d->w.c, "the event page is not where the case placed it: %s", sum);
+		json_decref(det);
+	}
+	free(sum);
+	json_decref(st);
+	return ok;
+}
+
+/* Dirty pages the mock's drop fault hid from QEMU's reads (its sync log). */
+static uint64_t lin_dropped(const json_t *dev)
+{
+	const json_t *r;
+	uint64_t n = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(dev, "syncs"), i, r)
+	{
+		n += json_integer_value(json_object_get(r, "dropped"));
+	}
+	return n;
 }
 
 /* What the mock's log says of the event write: spent with BME off, or never due. */
@@ -903,8 +994,8 @@ static bool lin_prepare(struct lin_mig *m)
 		       lin_cmd(d, "BME on (identity)", "dev enable");
 	case SW_CLOSE:
 		return lin_bind_open(d) &&
-		       lin_map(d, "map A", LIN_IOVA_A, LIN_PAGES_A, true, false) &&
-		       lin_fill(d, "map A", LIN_IOVA_A, LIN_PAGES_A / 2, true);
+		       lin_map_at(d, "map A", m->iova_a, LIN_PAGES_A, true, false, m->phys) &&
+		       lin_fill(d, "map A", m->iova_a, LIN_PAGES_A / 2, true);
 	case SW_STORM:
 		return lin_bind_open(d) &&
 		       lin_map(d, "storm map", LIN_IOVA_STORM, 2 * LIN_STORM_HALF, true, true) &&
@@ -917,7 +1008,8 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 			enum lin_phase ph, bool high, bool drop_dirty)
 {
 	const struct mc_config *cfg = mc_case_config(c);
-	struct lin_mig m = {.sw = sw, .ph = ph, .high = high, .drop_dirty = drop_dirty};
+	struct lin_mig m = {
+	    .sw = sw, .ph = ph, .high = high, .drop_dirty = drop_dirty, .iova_a = LIN_IOVA_A};
 	struct lin *d = &m.d;
 	struct pair_opts o = {.mem_bytes = (high ? 5ull << 30 : 256ull << 20)};
 	struct mig_plan plan = {.return_path = true, .timeout_ms = high ? 300000 : 180000};
@@ -929,6 +1021,18 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	struct ram_cmp cmp;
 
 	lin_init(d, c, v);
+	/*
+	 * Above 4 GiB: close maps its buffers from the reserved window at 6
+	 * GiB guest-physical, at an IOVA below the interrupt window (IOVAs
+	 * above it take another path in intel-iommu).
+	 */
+	if (high && sw == SW_CLOSE) {
+		m.iova_a = LIN_IOVA_LOW;
+		m.phys = LIN_HIGH_EVENT_GPA;
+	}
+	/* The negative control needs QEMU's unmap-time read, which IOVAs this low get. */
+	if (drop_dirty)
+		m.iova_a = LIN_IOVA_LOW;
 	if (high && mem_available() < (6ull << 30)) {
 		d->skipped = true;
 		mc_case_skip(c,
@@ -940,8 +1044,8 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	/* Where the unmap reaches a page nobody wrote: the mock writes it then. */
 	switch (sw) {
 	case SW_CLOSE:
-		m.event_iova = LIN_IOVA_A + LIN_EVENT_PAGE * VTD_PAGE;
-		match = LIN_IOVA_A;
+		m.event_iova = m.iova_a + LIN_EVENT_PAGE * VTD_PAGE;
+		match = m.iova_a;
 		match_len = LIN_PAGES_A * VTD_PAGE;
 		m.event_expected = true;
 		break;
@@ -1024,9 +1128,8 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		goto out;
 	/* The guest page the event writes: by GPA, or behind the agent's mapping. */
 	m.event_gpa = lin_iova_gpa(d, m.event_iova);
-	mc_case_set(c, "event",
-		    json_pack("{s:I, s:I}", "iova", (json_int_t)m.event_iova, "gpa",
-			      (json_int_t)m.event_gpa));
+	if (m.event_expected && !lin_placement(&m))
+		goto out;
 	mc_case_log(c, "switch %s during migration, %s", lin_switch_name[sw],
 		    ph == PH_SETUP  ? "at setup"
 		    : ph == PH_SYNC ? "after dirty sync 2"
@@ -1088,12 +1191,25 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		goto out;
 	}
 	if (drop_dirty) {
-		char *s;
+		uint64_t dropped = lin_dropped(dev);
+		char *s, *sum;
 
+		/* The fault must have hidden the page from an unmap-time read QEMU made. */
+		if (!dropped) {
+			mc_case_error(c, "the drop_dirty fault never applied: QEMU made no "
+					 "unmap-time dirty read that reported the event page");
+			goto out;
+		}
 		ram_compare(d->p.src->ram, d->p.dst->ram, d->p.src->ram_size, 4096, &d->p.layout,
 			    &cmp);
 		s = ram_cmp_summary(&cmp);
-		mc_case_oracle(c, "ram_detects", cmp.differing > 0, s, ram_cmp_json(&cmp));
+		sum = mc_strdup_printf("%s; the mock hid %" PRIu64 " dirty page(s) at unmap", s,
+				       dropped);
+		/* Exactly the page whose bit was hidden, and nothing else. */
+		mc_case_oracle(c, "ram_detects",
+			       cmp.differing == 1 && cmp.diff[0].gpa == m.event_gpa, sum,
+			       ram_cmp_json(&cmp));
+		free(sum);
 		free(s);
 		goto out;
 	}
@@ -1139,7 +1255,14 @@ LIN_MIG(storm, preswitch, SW_STORM, PH_PRESWITCH)
 /* A guest with 5 GiB of RAM: its buffers and the event page above 4 GiB. */
 static void linux_mig_highmem(struct mc_case *c, const void *data)
 {
-	lin_migrate(c, data, SW_CLOSE, PH_SYNC, true, false);
+	const struct lin_variant *v = data;
+
+	/*
+	 * iommu=pt: the device leaves the identity domain with its last write
+	 * at GPA 6 GiB (QEMU unmaps RAM above 4 GiB); otherwise close, with
+	 * the buffers at GPA 6 GiB (QEMU unmaps the vIOMMU's mappings of it).
+	 */
+	lin_migrate(c, data, v->pt ? SW_BIND_OPEN : SW_CLOSE, PH_SYNC, true, false);
 }
 
 /* Negative control: dirty bits dropped at unmap must show as lost pages. */
@@ -1191,7 +1314,8 @@ LV(l_sm_np_lz_fd, true, false, false, MOCK_IOMMUFD);
 	    LMIG(vname, var, bind_open, "bind+open"), LMIG(vname, var, close, "close"),            \
 	    LMIG(vname, var, group_type, "group type switch"), LMIG(vname, var, storm, "storm"),   \
 	    LT(vname, var, "mig_highmem", linux_mig_highmem, 420,                                  \
-	       "5 GiB guest, buffers and event page above 4 GiB, close after dirty sync 2"),       \
+	       "5 GiB guest, event page at GPA 6 GiB: bind+open (iommu=pt) or close after sync "   \
+	       "2"),                                                                               \
 	    LT(vname, var, "mig_drop_dirty_unmap", linux_mig_drop_dirty_unmap, 240,                \
 	       "negative control: dirty bits dropped at unmap must be detected")
 
