@@ -1294,29 +1294,29 @@ LV(l_sm_np_lz_fd, true, false, false, MOCK_IOMMUFD);
 #define LT(vname, var, test, fn, timeout, summary)                                                 \
 	MC_TEST("domain", "domain", vname, test, fn, &var, timeout, summary)
 #define LMIG(vname, var, sw, what)                                                                 \
-	LT(vname, var, "mig_" #sw "_setup", linux_mig_##sw##_setup, 240,                           \
+	LT(vname, var, "mig_" #sw "_setup", linux_mig_##sw##_setup, 420,                           \
 	   what " during migration, at setup"),                                                    \
-	    LT(vname, var, "mig_" #sw "_sync2", linux_mig_##sw##_sync2, 240,                       \
+	    LT(vname, var, "mig_" #sw "_sync2", linux_mig_##sw##_sync2, 420,                       \
 	       what " during migration, after dirty sync 2"),                                      \
-	    LT(vname, var, "mig_" #sw "_preswitch", linux_mig_##sw##_preswitch, 240,               \
+	    LT(vname, var, "mig_" #sw "_preswitch", linux_mig_##sw##_preswitch, 420,               \
 	       what " during migration, the last guest action before switchover")
 #define LCASES(vname, var)                                                                         \
-	LT(vname, var, "bind_map_unmap_close", linux_bind_map_unmap_close, 90,                     \
+	LT(vname, var, "bind_map_unmap_close", linux_bind_map_unmap_close, 300,                    \
 	   "default -> blocked -> unmanaged, MAP_DMA rw/ro, DMA, UNMAP_DMA, close, unbind"),       \
-	    LT(vname, var, "group_type", linux_group_type, 90,                                     \
+	    LT(vname, var, "group_type", linux_group_type, 300,                                    \
 	       "iommu_group type DMA <-> identity with no driver bound, DMA by GPA"),              \
-	    LT(vname, var, "storm", linux_storm, 120,                                              \
+	    LT(vname, var, "storm", linux_storm, 300,                                              \
 	       "256 single-page MAP_DMA; half unmapped page by page, half in one batched call"),   \
-	    LT(vname, var, "close_live", linux_close_live, 90,                                     \
+	    LT(vname, var, "close_live", linux_close_live, 300,                                    \
 	       "close(group) with live mappings (unmanaged -> blocked -> default)"),               \
-	    LT(vname, var, "stale_mapping", linux_stale_mapping, 90,                               \
+	    LT(vname, var, "stale_mapping", linux_stale_mapping, 300,                              \
 	       "negative control: a mapping the mock keeps after UNMAP_DMA must be reported"),     \
 	    LMIG(vname, var, bind_open, "bind+open"), LMIG(vname, var, close, "close"),            \
 	    LMIG(vname, var, group_type, "group type switch"), LMIG(vname, var, storm, "storm"),   \
-	    LT(vname, var, "mig_highmem", linux_mig_highmem, 420,                                  \
+	    LT(vname, var, "mig_highmem", linux_mig_highmem, 600,                                  \
 	       "5 GiB guest, event page at GPA 6 GiB: bind+open (iommu=pt) or close after sync "   \
 	       "2"),                                                                               \
-	    LT(vname, var, "mig_drop_dirty_unmap", linux_mig_drop_dirty_unmap, 240,                \
+	    LT(vname, var, "mig_drop_dirty_unmap", linux_mig_drop_dirty_unmap, 420,                \
 	       "negative control: dirty bits dropped at unmap must be detected")
 
 static const struct mc_test domain_linux_tests[] = {
