@@ -7,8 +7,12 @@ ARGS ?=
 TESTARGS ?=
 # Cases `make run` runs at once (guest boots are CPU-bound; 2 cores here).
 JOBS ?= 2
+# The QEMU under test for run, bench and probe (default: $MIGCHECK_QEMU or
+# the installed one), e.g. make run QEMU=/opt/qemu/bin/qemu-system-x86_64.
+QEMU ?=
+QEMU_ARG = $(if $(QEMU),--qemu $(QEMU))
 
-.PHONY: all deps build run check bench probe clean
+.PHONY: all deps build run check check-viommu bench probe clean
 
 all: build
 
@@ -24,16 +28,23 @@ build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet >$(BUILD)/.make.log 2>&1 || { cat $(BUILD)/.make.log; exit 1; }
 
 run: build
-	@./$(BUILD)/migcheck run -j $(JOBS) $(ARGS)
+	@./$(BUILD)/migcheck run -j $(JOBS) $(QEMU_ARG) $(ARGS)
 
+# The vIOMMU tier runs against every QEMU in MIGCHECK_QEMUS (colon-separated)
+# and QEMU; with neither it skips.
 check: build
-	@meson test -C $(BUILD) --print-errorlogs $(TESTARGS)
+	@MIGCHECK_QEMUS="$${MIGCHECK_QEMUS:-}$(if $(QEMU),:$(QEMU))" \
+		meson test -C $(BUILD) --print-errorlogs $(TESTARGS)
+
+check-viommu: build
+	@MIGCHECK_QEMUS="$${MIGCHECK_QEMUS:-}$(if $(QEMU),:$(QEMU))" \
+		meson test -C $(BUILD) --print-errorlogs --suite viommu $(TESTARGS)
 
 bench: build
-	@./$(BUILD)/migcheck bench $(ARGS)
+	@./$(BUILD)/migcheck bench $(QEMU_ARG) $(ARGS)
 
 probe: build
-	@./$(BUILD)/migcheck probe $(ARGS)
+	@./$(BUILD)/migcheck probe $(QEMU_ARG) $(ARGS)
 
 clean:
 	rm -rf $(BUILD)
