@@ -45,9 +45,13 @@
 /* A window the guest kernel never uses, for event-triggered writes by GPA. */
 #define LIN_EVENT_GPA 0x8000000ull
 #define LIN_EVENT_APPEND "memmap=16M$0x8000000"
-#define LIN_HIGH_EVENT_GPA 0x180000000ull
+/*
+ * 4.5 GiB guest-physical in a 5 GiB guest: RAM offset 2.5 GiB (q35 keeps 2
+ * GiB below 4 GiB), and taken for a RAM offset the address is still in RAM.
+ */
+#define LIN_HIGH_EVENT_GPA 0x120000000ull
 #define LIN_IOVA_LOW 0xc0000000ull /* below the interrupt window, in the PCI hole of q35 */
-#define LIN_HIGH_APPEND "memmap=16M$0x180000000"
+#define LIN_HIGH_APPEND "memmap=16M$0x120000000"
 
 struct lin_variant {
 	bool scalable, pt, strict;
@@ -1022,7 +1026,7 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 
 	lin_init(d, c, v);
 	/*
-	 * Above 4 GiB: close maps its buffers from the reserved window at 6
+	 * Above 4 GiB: close maps its buffers from the reserved window at 4.5
 	 * GiB guest-physical, at an IOVA below the interrupt window (IOVAs
 	 * above it take another path in intel-iommu).
 	 */
@@ -1171,8 +1175,12 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	}
 	if (!m.switched) {
 		/* A hook that failed cancelled the migration and said why. */
-		if (lin_alive(d, "switch during migration") && r.error)
+		if (lin_alive(d, "switch during migration") && r.error &&
+		    !strcmp(r.status, "cancelled"))
 			mc_case_fail(c, "the guest's switch during migration did not complete: %s",
+				     r.error);
+		else if (!d->w.crashed && r.error)
+			mc_case_fail(c, "the migration ended before the switch's phase: %s",
 				     r.error);
 		else if (!d->w.crashed)
 			mc_case_error(c,
@@ -1259,8 +1267,8 @@ static void linux_mig_highmem(struct mc_case *c, const void *data)
 
 	/*
 	 * iommu=pt: the device leaves the identity domain with its last write
-	 * at GPA 6 GiB (QEMU unmaps RAM above 4 GiB); otherwise close, with
-	 * the buffers at GPA 6 GiB (QEMU unmaps the vIOMMU's mappings of it).
+	 * at GPA 4.5 GiB (QEMU unmaps RAM above 4 GiB); otherwise close, with
+	 * the buffers at GPA 4.5 GiB (QEMU unmaps the vIOMMU's mappings of it).
 	 */
 	lin_migrate(c, data, v->pt ? SW_BIND_OPEN : SW_CLOSE, PH_SYNC, true, false);
 }
@@ -1314,7 +1322,7 @@ LV(l_sm_np_lz_fd, true, false, false, MOCK_IOMMUFD);
 	    LMIG(vname, var, bind_open, "bind+open"), LMIG(vname, var, close, "close"),            \
 	    LMIG(vname, var, group_type, "group type switch"), LMIG(vname, var, storm, "storm"),   \
 	    LT(vname, var, "mig_highmem", linux_mig_highmem, 600,                                  \
-	       "5 GiB guest, event page at GPA 6 GiB: bind+open (iommu=pt) or close after sync "   \
+	       "5 GiB guest, event page at GPA 4.5 GiB: bind+open (iommu=pt) or close after sync " \
 	       "2"),                                                                               \
 	    LT(vname, var, "mig_drop_dirty_unmap", linux_mig_drop_dirty_unmap, 420,                \
 	       "negative control: dirty bits dropped at unmap must be detected")
