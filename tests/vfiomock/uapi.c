@@ -6,6 +6,7 @@
  * userspace driver's would.  Tests named old_* run under the "old kernel"
  * personality (uapi-config-old.json); the rest under uapi-config.json.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -998,6 +999,56 @@ TEST(event_unmap_to_top_of_space_posted_and_gated)
 	EXPECT_EQ(done, 2 * 4096);
 	EXPECT_EQ(*(uint64_t *)b, EVENT_MAGIC);
 	EXPECT_EQ(reg_rd(t.dev, REG_PAGES_WRITTEN), 1);
+}
+
+/*
+ * The state names the file and offset behind a mapping's host address (the
+ * mapping of QEMU's RAM file), read from /proc/self/maps; anonymous memory
+ * has none.
+ */
+TEST(state_maps_name_their_backing_file)
+{
+	json_t *(*handle)(json_t *) =
+	    (json_t * (*)(json_t *)) dlsym(RTLD_DEFAULT, "control_handle");
+	char path[] = "/tmp/vfiomock-backing.XXXXXX";
+	int fd = mkstemp(path);
+	uint8_t *file, *anon = buf_alloc(MB);
+	json_t *st, *maps, *m;
+	struct stat sb;
+	struct t1 t;
+	size_t i;
+	int seen = 0;
+
+	ASSERT_TRUE(handle != NULL);
+	ASSERT_TRUE(fd >= 0);
+	unlink(path);
+	ASSERT_EQ(ftruncate(fd, 4 * MB), 0);
+	ASSERT_EQ(fstat(fd, &sb), 0);
+	file = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(file != MAP_FAILED);
+	ASSERT_EQ(t1_open(&t, true), 0);
+	ASSERT_EQ(t1_map(&t, IOVA_BASE, file + 2 * MB, MB, RW), 0);
+	ASSERT_EQ(t1_map(&t, IOVA_BASE + 2 * MB, anon, MB, RW), 0);
+	st = handle(json_pack("{s:s}", "cmd", "state"));
+	ASSERT_TRUE(st != NULL);
+	maps = json_object_get(json_array_get(json_object_get(st, "containers"), 0), "maps");
+	json_array_foreach(maps, i, m)
+	{
+		const json_t *b = json_object_get(m, "backing");
+		json_int_t iova = json_integer_value(json_object_get(m, "iova"));
+
+		if (iova == (json_int_t)IOVA_BASE) {
+			EXPECT_EQ(json_integer_value(json_object_get(b, "ino")), sb.st_ino);
+			EXPECT_EQ(json_integer_value(json_object_get(b, "offset")), 2 * MB);
+			seen++;
+		} else if (iova == (json_int_t)(IOVA_BASE + 2 * MB)) {
+			EXPECT_TRUE(b == NULL);
+			seen++;
+		}
+	}
+	EXPECT_EQ(seen, 2);
+	json_decref(st);
+	close(fd);
 }
 
 /*
