@@ -362,6 +362,39 @@ static void check_readonly_never_dirty(struct mc_case *c, struct mock_rig *rig, 
 	json_decref(st);
 }
 
+/*
+ * above_4g: the ring and the stop-copy page of every device must really be
+ * above 4 GiB guest-physical: each IOVA (== GPA, no vIOMMU) reaches, by the
+ * source mock's mapping, the page of the RAM file QEMU's memory map gives.
+ */
+static bool placed_above_4g(struct mc_case *c, const struct dirty_case *d,
+			    const struct mock_rig *rig, const struct pair *p, int ndev)
+{
+	json_t *all = json_array(), *det;
+	bool ok = true;
+	char *sum = NULL;
+	int k, i;
+
+	for (k = 0; k < ndev && ok; k++) {
+		const uint64_t where[2] = {ring_iova(d, k), stop_copy_page(d, k)};
+
+		for (i = 0; i < 2 && ok; i++) {
+			free(sum);
+			ok = mock_rig_placement(rig, VM_SRC, p->src, &p->layout, where[i], where[i],
+						4ull << 30, &sum, &det);
+			json_array_append_new(all, det);
+		}
+	}
+	if (ok)
+		mc_case_oracle(c, "placement", true, sum, all);
+	else {
+		mc_case_error(c, "DMA is not where the case placed it: %s", sum);
+		json_decref(all);
+	}
+	free(sum);
+	return ok;
+}
+
 static void dirty_run(struct mc_case *c, const void *data)
 {
 	const struct dirty_case *d = data;
@@ -439,6 +472,8 @@ static void dirty_run(struct mc_case *c, const void *data)
 	if (pair_wait_ready(c, &p) < 0 || pair_start_workload(c, &p, 16, true) < 0)
 		goto out;
 	if (d->sc == SC_READONLY && check_readonly_write(c, &rig) < 0)
+		goto out;
+	if (d->sc == SC_ABOVE_4G && !placed_above_4g(c, d, &rig, &p, spec.ndev))
 		goto out;
 
 	hook.ndev = spec.ndev;
