@@ -146,11 +146,12 @@ const char *const *mx_cell_pre_args(const struct mx_cell *c)
 		return legacy;
 	case MX_VI_SCALABLE:
 		if (!scalable[0]) {
-			/* A build without scalable mode refuses the missing property itself. */
-			scalable[1] = qemuid_intel_iommu(qemuid_current(), true, NULL, &err)
-					  ?: "intel-iommu,caching-mode=on,scalable-mode=on";
-			scalable[0] = "-device";
+			scalable[1] = qemuid_intel_iommu(qemuid_current(), true, NULL, &err);
 			free(err);
+			/* The build has no scalable mode: the cell does not exist for it. */
+			if (!scalable[1])
+				return NULL;
+			scalable[0] = "-device";
 		}
 		return scalable;
 	default:

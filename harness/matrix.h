@@ -48,7 +48,11 @@ size_t mx_enumerate(struct mx_cell **out);
 
 /* The mock personality and devices a cell describes (no DMA workload). */
 void mx_cell_mock_spec(const struct mx_cell *c, struct mock_spec *s);
-/* QEMU arguments the cell adds before the devices (the vIOMMU), NULL-ended. */
+/*
+ * QEMU arguments the cell adds before the devices (the vIOMMU), NULL-ended,
+ * spelled as the QEMU under test spells them; NULL if it cannot express
+ * the cell (no scalable mode).
+ */
 const char *const *mx_cell_pre_args(const struct mx_cell *c);
 /* "-device" property suffix the cell adds to each vfio-pci device, or "". */
 const char *mx_cell_device_props(const struct mx_cell *c);

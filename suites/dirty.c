@@ -440,7 +440,12 @@ static void dirty_run(struct mc_case *c, const void *data)
 		goto out;
 	}
 	/* The vIOMMU must precede the devices on the command line. */
-	for (pre = mx_cell_pre_args(cell); *pre; pre++) {
+	pre = mx_cell_pre_args(cell);
+	if (!pre) {
+		mc_case_skip(c, "this QEMU's intel-iommu has no scalable mode");
+		goto out;
+	}
+	for (; *pre; pre++) {
 		args = realloc(args, (nargs + 2) * sizeof(*args));
 		args[nargs++] = strdup(*pre);
 	}
