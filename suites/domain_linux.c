@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LIN_IOVA_A 0x1000000000ull /* 64 GiB: outside guest RAM even when IOVA == GPA */
 #define LIN_IOVA_B 0x1000100000ull
@@ -786,6 +787,39 @@ static const char *const lin_switch_name[] = {
     "iommu_group type identity -> DMA", "unmap storm (256 x UNMAP_DMA)"};
 
 /* The guest's switch, through the agent's command channel, at the planned moment. */
+/*
+ * A tracker that reports every mapped page dirty (type1) re-dirties all of
+ * RAM at each sync, so a write that lands before the pass has sent its page
+ * is sent anyway, right or wrong.  Before a switch after a sync, wait until
+ * QEMU reports fewer bytes left in this pass than lie from the event page
+ * to the end of RAM: the pass has sent it.  An order, not a delay; the
+ * bound is only for a pass that never gets there.
+ */
+static void lin_wait_pass_past_event(struct lin_mig *m)
+{
+	struct lin *d = &m->d;
+	uint64_t off = ram_layout_offset(&d->p.layout, m->event_gpa), after, left = UINT64_MAX;
+	double t0 = mc_now_s();
+
+	if (!m->event_expected || off == UINT64_MAX || off >= d->p.src->ram_size)
+		return;
+	after = d->p.src->ram_size - off - VTD_PAGE;
+	while (mc_now_s() - t0 < 300) {
+		json_t *q = qmp_call(d->p.src->qmp, "query-migrate", NULL, 10000, NULL);
+		const json_t *rem = json_object_get(json_object_get(q, "ram"), "remaining");
+
+		left = rem ? (uint64_t)json_integer_value(rem) : 0;
+		json_decref(q);
+		if (!rem || left < after)
+			break;
+		usleep(50000);
+	}
+	mc_case_log(d->w.c,
+		    "switch: the pass has %" PRIu64 " bytes left; %" PRIu64
+		    " lie after the event page (RAM offset 0x%" PRIx64 ")",
+		    left, after, off);
+}
+
 static int lin_switch_now(struct lin_mig *m, char **err)
 {
 	static const char *const cmds[][4] = {
@@ -824,8 +858,11 @@ static int lin_hook_sync(struct mig_run *run, void *opaque, char **err)
 	const struct lin_variant *v = m->d.v;
 	json_t *r;
 
-	if (m->ph != PH_SETUP && lin_switch_now(m, err) < 0)
-		return -1;
+	if (m->ph != PH_SETUP) {
+		lin_wait_pass_past_event(m);
+		if (lin_switch_now(m, err) < 0)
+			return -1;
+	}
 	/* The switch is done: the device stops holding pre-copy open. */
 	r = mock_rig_call(&m->d.rig, VM_SRC, json_pack("{s:s}", "cmd", "release"), err);
 	if (!r)
