@@ -42,7 +42,8 @@
 #define LIN_PAGES_A 16
 #define LIN_PAGES_B 4
 #define LIN_STORM_HALF 128
-#define LIN_CMD_MS 30000
+/* An agent command's bound: 256 strict unmaps take long on a loaded host. */
+#define LIN_CMD_MS 120000
 /* A window the guest kernel never uses, for event-triggered writes by GPA. */
 #define LIN_EVENT_GPA 0x8000000ull
 #define LIN_EVENT_APPEND "memmap=16M$0x8000000"
@@ -128,7 +129,7 @@ static json_t *lin_agent(struct lin *d, const char *step, const char *fmt, ...)
 			    json_string_value(json_object_get(r, "_text")));
 	} else {
 		/* A dying QEMU closes the agent's line first: give it a moment. */
-		mc_proc_wait(&d->p.src->proc, 1000);
+		mc_proc_wait(&d->p.src->proc, 30000);
 		if (lin_alive(d, step)) {
 			char *s = mc_strdup_printf("%s: agent: %s", step, err);
 
@@ -1188,7 +1189,13 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		goto out;
 	}
 	if (!m.switched) {
-		/* A hook that failed cancelled the migration and said why. */
+		/*
+		 * A hook that failed cancelled the migration and said why.  A
+		 * closed agent channel usually means QEMU is dying (a core dump
+		 * takes a while): let it be reaped so the crash is the reason.
+		 */
+		if (r.error && strstr(r.error, "channel closed"))
+			mc_proc_wait(&d->p.src->proc, 30000);
 		if (lin_alive(d, "switch during migration") && r.error &&
 		    !strcmp(r.status, "cancelled"))
 			mc_case_fail(c, "the guest's switch during migration did not complete: %s",
