@@ -16,8 +16,15 @@ SAN_SUITES ?= --suite unit --suite agent --suite bare --suite policy --suite rep
 SAN_TESTS ?= bad_input killed_harness faults
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# The QEMU under test for run, bench and probe (default: $MIGCHECK_QEMU or
+# the installed one), e.g. make run QEMU=/opt/qemu/bin/qemu-system-x86_64.
+QEMU ?=
+QEMU_ARG = $(if $(QEMU),--qemu $(QEMU))
+# The vIOMMU tier runs against every QEMU in MIGCHECK_QEMUS (colon-separated)
+# and QEMU; with neither it skips.
+QEMUS_ENV = MIGCHECK_QEMUS="$${MIGCHECK_QEMUS:-}$(if $(QEMU),:$(QEMU))"
 
-.PHONY: all deps build san-build run check check-shards bench probe fuzz clean
+.PHONY: all deps build san-build run check check-viommu check-shards bench probe fuzz clean
 
 all: build
 
@@ -42,13 +49,16 @@ san-build: deps $(SAN_BUILD)/build.ninja
 		{ cat $(SAN_BUILD)/.make.log; exit 1; }
 
 run: build
-	@./$(BUILD)/migcheck run -j $(JOBS) $(ARGS)
+	@./$(BUILD)/migcheck run -j $(JOBS) $(QEMU_ARG) $(ARGS)
 
 check: build san-build
-	@meson test -C $(BUILD) --print-errorlogs $(TESTARGS)
+	@$(QEMUS_ENV) meson test -C $(BUILD) --print-errorlogs $(TESTARGS)
 	@echo "== the same tests under ASan and UBSan ($(SAN_BUILD)) =="
 	@$(SAN_ENV) meson test -C $(SAN_BUILD) --print-errorlogs $(SAN_SUITES)
 	@$(SAN_ENV) meson test -C $(SAN_BUILD) --print-errorlogs $(SAN_TESTS)
+
+check-viommu: build
+	@$(QEMUS_ENV) meson test -C $(BUILD) --print-errorlogs --suite viommu $(TESTARGS)
 
 # Two shards of a selection merged against the whole run (real runs, long).
 SELECTION ?= smoke policy
@@ -56,10 +66,10 @@ check-shards: build
 	@sh tests/reports/shard-merge.sh ./$(BUILD)/migcheck $(BUILD)/shard-check $(SELECTION)
 
 bench: build
-	@./$(BUILD)/migcheck bench $(ARGS)
+	@./$(BUILD)/migcheck bench $(QEMU_ARG) $(ARGS)
 
 probe: build
-	@./$(BUILD)/migcheck probe $(ARGS)
+	@./$(BUILD)/migcheck probe $(QEMU_ARG) $(ARGS)
 
 # libFuzzer targets in build-fuzz, FUZZ_RUNS executions each (default 1000000).
 fuzz: deps

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "defects.h"
+#include "qemuid.h"
 #include "runner.h"
 
 #include <fnmatch.h>
@@ -51,10 +52,12 @@ static json_t *defects_check(json_t *root, const json_error_t *je, const char *p
 	{
 		const json_t *sig = json_object_get(d, "signature");
 
+		const json_t *pat = json_object_get(sig, "pattern");
+
 		if (!json_is_string(json_object_get(d, "id")) ||
 		    !json_is_array(json_object_get(d, "cases")) || !json_is_object(sig) ||
-		    (!json_is_string(json_object_get(sig, "stderr")) &&
-		     !json_is_string(json_object_get(sig, "pattern")))) {
+		    (!json_is_string(json_object_get(sig, "stderr")) && !json_is_string(pat) &&
+		     !json_array_size(pat))) {
 			set_err(err, "%s: %s", path,
 				"every defect needs id, cases[] and a signature with stderr or "
 				"pattern");
@@ -111,9 +114,13 @@ bool defects_version_in(const char *version, const char *from, const char *befor
 static bool affects(const json_t *d, const char *case_name, const char *version)
 {
 	const json_t *q = json_object_get(d, "qemu"), *g;
+	char release[32];
 	size_t j;
 
-	if (!defects_version_in(version, json_string_value(json_object_get(q, "from")),
+	/* Ranges are in releases: a development build is the release it leads to. */
+	if (qemuid_release_of(version, release, sizeof(release)) < 0)
+		return false;
+	if (!defects_version_in(release, json_string_value(json_object_get(q, "from")),
 				json_string_value(json_object_get(q, "before"))))
 		return false;
 	json_array_foreach(json_object_get(d, "cases"), j, g)
@@ -151,15 +158,40 @@ const json_t *defect_lookup(const json_t *defects, const char *case_name, const 
 	return NULL;
 }
 
+static bool observed(const struct defect_observation *o, const char *pattern)
+{
+	const char *const *p;
+
+	if (o->pattern && !strcmp(pattern, o->pattern))
+		return true;
+	for (p = o->patterns; p && *p; p++)
+		if (!strcmp(pattern, *p))
+			return true;
+	return false;
+}
+
 bool defect_matches(const json_t *defect, const struct defect_observation *o)
 {
 	const json_t *sig = json_object_get(defect, "signature");
 	const char *text = json_string_value(json_object_get(sig, "stderr"));
-	const char *pattern = json_string_value(json_object_get(sig, "pattern"));
+	const json_t *pat = json_object_get(sig, "pattern"), *v;
+	/* A pattern is a crash's signature only when the defect says so. */
+	bool crash = json_is_true(json_object_get(sig, "crashed"));
+	size_t i;
 
 	if (text)
 		return o->crashed && o->stderr_tail && strstr(o->stderr_tail, text);
-	return !o->crashed && pattern && o->pattern && !strcmp(pattern, o->pattern);
+	if (o->crashed != crash)
+		return false;
+	if (json_is_string(pat))
+		return observed(o, json_string_value(pat));
+	/* A list: the defect shows as any one of them. */
+	json_array_foreach(pat, i, v)
+	{
+		if (json_is_string(v) && observed(o, json_string_value(v)))
+			return true;
+	}
+	return false;
 }
 
 const char *defect_id(const json_t *defect)

@@ -42,6 +42,8 @@ struct defect_observation {
 	const char *stderr_tail;
 	const char *pattern;
 	const char *what; /* the first failure, for the XFAIL reason */
+	/* More patterns the same failure shows (NULL-ended), or NULL. */
+	const char *const *patterns;
 };
 bool defect_matches(const json_t *defect, const struct defect_observation *o);
 /* Among the defects affecting the case on that release, the one o shows, or NULL. */

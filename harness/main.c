@@ -14,6 +14,7 @@
 #include "lvpair.h"
 #include "matrix.h"
 #include "probe.h"
+#include "qemuid.h"
 #include "runner.h"
 #include "shard.h"
 #include "tools.h"
@@ -117,16 +118,23 @@ static int cmd_list(const struct mc_selection *sel, bool json)
 	return 0;
 }
 
-static int cmd_probe(const char *qemu, const char *guest_dir, bool json)
+static int cmd_probe(const struct mc_config *cfg, bool json)
 {
+	const char *qemu = cfg->qemu, *guest_dir = cfg->guest_dir;
 	json_t *p = json_object();
 	char *err = NULL;
 	json_t *q = probe_qemu(qemu, &err);
 
 	json_object_set_new(p, "environment", probe_environment(qemu, guest_dir));
-	if (q)
+	if (q) {
+		struct qemu_id id = {0};
+
+		qemuid_from_probe(&id, q);
+		qemuid_probe_viommu(&id, qemu, cfg->mock_lib);
+		json_object_set_new(p, "identity", qemuid_json(&id));
+		qemuid_clear(&id);
 		json_object_set_new(p, "qemu", q);
-	else
+	} else
 		json_object_set_new(p, "qemu_error", json_string(err ? err : "unknown"));
 	json_object_set_new(p, "kvm", probe_kvm(qemu, guest_dir));
 	if (json) {
@@ -405,7 +413,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "migcheck: probe takes no arguments\n");
 			return 2;
 		}
-		return cmd_probe(cfg.qemu, cfg.guest_dir, json);
+		return cmd_probe(&cfg, json);
 	}
 	sel.patterns = (const char *const *)&argv[optind];
 	sel.axis_filters = (const char *const *)filters;

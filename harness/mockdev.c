@@ -4,6 +4,8 @@
 #include "vfiomock-client.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +273,71 @@ json_t *mock_rig_device(const struct mock_rig *r, enum vm_role side, int index, 
 	if (st && !d)
 		mc_set_err(err, "mock state has no device %d", index);
 	return d;
+}
+
+/* The map record holding iova in the state's containers or IOAS objects (borrowed). */
+static json_t *map_at(json_t *st, uint64_t iova)
+{
+	static const char *const lists[] = {VFM_ST_CONTAINERS, VFM_ST_IOMMUFD};
+	size_t i, j, k;
+
+	for (i = 0; i < 2; i++) {
+		json_t *list = json_object_get(st, lists[i]);
+
+		for (j = 0; j < json_array_size(list); j++) {
+			json_t *maps = json_object_get(json_array_get(list, j), VFM_ST_MAPS);
+
+			for (k = 0; k < json_array_size(maps); k++) {
+				json_t *m = json_array_get(maps, k);
+				uint64_t a =
+				    (uint64_t)json_integer_value(json_object_get(m, VFM_KEY_IOVA));
+				uint64_t n =
+				    (uint64_t)json_integer_value(json_object_get(m, VFM_KEY_LENGTH));
+
+				if (iova >= a && iova - a < n)
+					return m;
+			}
+		}
+	}
+	return NULL;
+}
+
+bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struct vm *vm,
+			const struct ram_layout *l, uint64_t iova, uint64_t gpa, uint64_t min_gpa,
+			char **summary, json_t **details)
+{
+	char *err = NULL;
+	json_t *st = mock_rig_call(r, side, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), &err);
+	json_t *m = st ? map_at(st, iova) : NULL, *b = json_object_get(m, VFM_ST_BACKING);
+	uint64_t want = ram_layout_offset(l, gpa), off = UINT64_MAX, ino = 0;
+	struct stat sb = {0};
+	bool ok;
+
+	if (b) {
+		ino = (uint64_t)json_integer_value(json_object_get(b, VFM_ST_INO));
+		off = (uint64_t)json_integer_value(json_object_get(b, VFM_ST_OFFSET)) +
+		      (iova - (uint64_t)json_integer_value(json_object_get(m, VFM_KEY_IOVA)));
+	}
+	ok = b && vm && fstat(vm->ram_fd, &sb) == 0 && sb.st_ino == ino && off == want &&
+	     gpa >= min_gpa;
+	if (!st)
+		*summary = mc_strdup_printf("IOVA 0x%" PRIx64 ": %s", iova, err);
+	else if (!m)
+		*summary = mc_strdup_printf("IOVA 0x%" PRIx64 " is not mapped", iova);
+	else if (!b)
+		*summary = mc_strdup_printf("IOVA 0x%" PRIx64 " reaches no file page", iova);
+	else
+		*summary = mc_strdup_printf(
+		    "IOVA 0x%" PRIx64 " -> %s page at offset 0x%" PRIx64 " (GPA 0x%" PRIx64
+		    " is RAM offset 0x%" PRIx64 "%s)",
+		    iova, ok || sb.st_ino == ino ? "RAM file" : "another file's", off, gpa, want,
+		    gpa >= min_gpa ? "" : ", below where the case needs it");
+	*details = json_pack("{s:I, s:I, s:I, s:I, s:O?}", "iova", (json_int_t)iova, "gpa",
+			     (json_int_t)gpa, "ram_offset", (json_int_t)off, "layout_offset",
+			     (json_int_t)want, "mapping", m);
+	json_decref(st);
+	free(err);
+	return ok;
 }
 
 int mock_rig_state(const struct mock_rig *r, enum vm_role side, struct ms_state *st, char **err)

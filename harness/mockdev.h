@@ -80,6 +80,16 @@ json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, 
  * only if nothing else was refused.
  */
 char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double since);
+/*
+ * Where DMA to `iova` lands, from the side's mock: the mapping that holds it
+ * must reach the page of the VM's RAM file that QEMU's memory map `l` gives
+ * for `gpa`, and gpa must be at least `min_gpa`.  Returns that verdict;
+ * *summary (malloc'd) says it in one line and *details (new reference)
+ * holds the mapping, the file page and the expectation.
+ */
+bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struct vm *vm,
+			const struct ram_layout *l, uint64_t iova, uint64_t gpa, uint64_t min_gpa,
+			char **summary, json_t **details);
 /* A side's mock state, typed (free with ms_free). */
 int mock_rig_state(const struct mock_rig *r, enum vm_role side, struct ms_state *st, char **err);
 /* Device `index`'s record from a side's state, as a new reference. */

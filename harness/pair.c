@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READY_TIMEOUT_MS 60000
+/* Generous: TCG guests on a host loaded by other work boot several times slower. */
+#define READY_TIMEOUT_MS 180000
 
 /* Why a guest did not come up: QEMU's last words (and a panic), else the console's. */
 static char *not_ready_reason(struct vm *vm, const char *err)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "probe.h"
+#include "qemuid.h"
 #include "guest.h"
 #include "proc.h"
 #include "qmp.h"
@@ -91,6 +92,8 @@ json_t *probe_environment(const char *qemu, const char *guest_dir)
 		}
 	}
 	free(bin);
+	/* Probed once for the run: forked cases share it (qemuid). */
+	json_object_set_new(q, "identity", qemuid_json(qemuid_get(qemu, NULL)));
 	json_object_set_new(env, "qemu", q);
 	json_object_set_new(env, "guest", guest_describe(guest_dir));
 	json_object_set_new(env, "migcheck", json_pack("{s:s}", "version", MIGCHECK_VERSION));
@@ -276,6 +279,41 @@ json_t *probe_kvm(const char *qemu, const char *guest_dir)
 	return k;
 }
 
+/* The release the build belongs to and what the probe found it can do. */
+static void probe_print_identity(const json_t *id, FILE *out)
+{
+	const json_t *props = json_object_get(id, "intel_iommu_properties"), *v;
+	const char *ver = json_string_value(json_object_get(id, "version")) ?: "?";
+	const char *rel = json_string_value(json_object_get(id, "release")) ?: "?";
+	size_t i;
+
+	if (!id)
+		return;
+	if (json_is_true(json_object_get(id, "development")))
+		fprintf(out, "release:  %s, a development build of %s (its expectations)\n", ver,
+			rel);
+	else
+		fprintf(out, "release:  %s\n", rel);
+	if (!json_is_true(json_object_get(id, "intel_iommu")))
+		fprintf(out, "intel-iommu: absent\n");
+	else
+		fprintf(out,
+			"intel-iommu: scalable mode '%s', first-stage translation '%s', PASID "
+			"'%s'\n",
+			json_string_value(json_object_get(props, "scalable_mode")) ?: "none",
+			json_string_value(json_object_get(props, "first_stage")) ?: "none",
+			json_string_value(json_object_get(props, "pasid")) ?: "none");
+	json_array_foreach(json_object_get(id, "vfio_behind_viommu"), i, v)
+	{
+		const char *text = json_string_value(json_object_get(v, "text"));
+
+		fprintf(out, "%s %s: %s%s%s\n", i ? "         " : "vIOMMU:  ",
+			json_string_value(json_object_get(v, "config")),
+			json_string_value(json_object_get(v, "verdict")), text ? ": " : "",
+			text ? text : "");
+	}
+}
+
 void probe_print(const json_t *p, FILE *out)
 {
 	const json_t *env = json_object_get(p, "environment");
@@ -323,7 +361,9 @@ void probe_print(const json_t *p, FILE *out)
 	fprintf(out, "migration capabilities:");
 	json_object_foreach((json_t *)json_object_get(q, "migration_capabilities"), key, v)
 		fprintf(out, " %s", key);
-	fprintf(out, "\nguest:    %s\n",
+	fprintf(out, "\n");
+	probe_print_identity(json_object_get(p, "identity"), out);
+	fprintf(out, "guest:    %s\n",
 		json_string_value(json_object_get(json_object_get(env, "guest"), "kernel_release"))
 			?: "(not built)");
 }

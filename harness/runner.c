@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "runner.h"
+#include "qemuid.h"
 #include "repeat.h"
 #include "report.h"
 #include "summary.h"
@@ -452,6 +453,8 @@ static void start_case(const struct mc_config *cfg, struct running *c, const cha
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* The identity of this case's QEMU (an A/B run alternates builds). */
+		qemuid_get(cfg->qemu, NULL);
 		child_main(cfg, c->t, c->name, c->workdir);
 	}
 	c->deadline = mc_now_ns() + (uint64_t)c->timeout_s * 1000000000ull;

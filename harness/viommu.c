@@ -1,37 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "viommu.h"
 #include "matrix.h"
+#include "qemuid.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /*
- * VFIO behind intel-iommu needs caching mode (QEMU refuses assignment
- * without it); the IOVA ranges the host IOMMU reports must cover aw-bits.
+ * The intel-iommu -device value, spelled as the QEMU under test spells its
+ * properties (qemuid); kept per mode and per spelling, so a second build
+ * probed later in the same process gets its own.  NULL when the build
+ * cannot express the mode.
  */
-#define VTD "intel-iommu,caching-mode=on"
-#define VTD_LINUX VTD ",intremap=on"
-#define SCALABLE ",x-scalable-mode=on"
+static const char *intel_iommu(bool scalable, bool linux_guest)
+{
+	static struct {
+		char prop[32];
+		char *arg;
+	} cache[2][2];
+	const struct qemu_id *id = scalable ? qemuid_current() : NULL;
+	const char *prop = id ? id->scalable_prop : "";
+	typeof(cache[0][0]) *e = &cache[scalable][linux_guest];
+
+	if (e->arg && !strcmp(e->prop, prop))
+		return e->arg;
+	/* The previous spelling is left allocated: callers may still hold it. */
+	e->arg = qemuid_intel_iommu(id, scalable, linux_guest ? ",intremap=on" : NULL, NULL);
+	snprintf(e->prop, sizeof(e->prop), "%s", prop);
+	return e->arg;
+}
 
 const char *const *viommu_qemu_args(int vi, bool linux_guest)
 {
 	static const char *const none[] = {NULL};
-	static const char *const legacy[] = {"-device", VTD, NULL};
-	static const char *const scalable[] = {"-device", VTD SCALABLE, NULL};
-	static const char *const legacy_linux[] = {"-machine", "kernel-irqchip=split", "-device",
-						   VTD_LINUX, NULL};
-	static const char *const scalable_linux[] = {"-machine", "kernel-irqchip=split", "-device",
-						     VTD_LINUX SCALABLE, NULL};
+	/* VFIO behind intel-iommu needs caching mode; Linux guests need the split irqchip. */
+	static const char *args[2][2][5];
+	bool sc = vi == MX_VI_SCALABLE;
+	const char **a = args[sc][linux_guest];
+	const char *dev;
+	int n = 0;
 
-	switch (vi) {
-	case MX_VI_LEGACY:
-		return linux_guest ? legacy_linux : legacy;
-	case MX_VI_SCALABLE:
-		return linux_guest ? scalable_linux : scalable;
-	default:
+	if (vi != MX_VI_LEGACY && vi != MX_VI_SCALABLE)
 		return none;
+	dev = intel_iommu(sc, linux_guest);
+	if (!dev)
+		return NULL;
+	if (linux_guest) {
+		a[n++] = "-machine";
+		a[n++] = "kernel-irqchip=split";
 	}
+	a[n++] = "-device";
+	a[n++] = dev;
+	a[n] = NULL;
+	return a;
 }
 
 char *viommu_kernel_args(int vi, int gi, int inv)

@@ -15,7 +15,10 @@
  * QEMU arguments that add vIOMMU `vi` (enum mx_viommu), to go before any
  * device; NULL-ended and static.  `linux_guest` adds interrupt remapping
  * (with the split irqchip it needs), as a Linux guest with an assigned
- * device is run; the bare guest has no interrupts.
+ * device is run; the bare guest has no interrupts.  intel-iommu's
+ * properties are spelled as the QEMU under test spells them (qemuid);
+ * NULL when that build cannot express `vi` (no scalable mode): the cell
+ * does not exist for it.
  */
 const char *const *viommu_qemu_args(int vi, bool linux_guest);
 

@@ -22,6 +22,8 @@
  */
 #include "matrix.h"
 #include "migcase.h"
+#include "mockdev.h"
+#include "pair.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -125,6 +127,40 @@ static int arm_late_query(struct mcase *k)
 	}
 	ms_free(&st);
 	return 0;
+}
+
+/*
+ * above_4g: the ring and the stop-copy page of every device must really be
+ * above 4 GiB guest-physical: each IOVA (== GPA) reaches, by the source
+ * mock's mapping, the page of the RAM file QEMU's memory map gives.
+ */
+static int placed_above_4g(struct mcase *k)
+{
+	const struct dirty_case *d = mcase_data(k);
+	struct pair *p = mcase_pair(k);
+	json_t *all = json_array(), *det;
+	bool ok = true;
+	char *sum = NULL;
+	int dev, i;
+
+	for (dev = 0; dev < d->spec.mock.ndev && ok; dev++) {
+		const uint64_t where[2] = {ring_iova(d, dev), stop_copy_page(d, dev)};
+
+		for (i = 0; i < 2 && ok; i++) {
+			free(sum);
+			ok = mock_rig_placement(mcase_rig(k), VM_SRC, p->src, &p->layout, where[i],
+						where[i], 4ull << 30, &sum, &det);
+			json_array_append_new(all, det);
+		}
+	}
+	if (ok) {
+		mc_case_oracle(mcase_case(k), "placement", true, sum, all);
+	} else {
+		mc_case_error(mcase_case(k), "DMA is not where the case placed it: %s", sum);
+		json_decref(all);
+	}
+	free(sum);
+	return ok ? 0 : -1;
 }
 
 /* What each tracker reported against what the device wrote. */
@@ -360,6 +396,9 @@ static void describe(struct dirty_case *d)
 	case K_READONLY:
 		s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, write_to_rom};
 		s->extra[0] = &readonly_mapped;
+		break;
+	case K_ABOVE_4G:
+		s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, placed_above_4g};
 		break;
 	default:
 		break;

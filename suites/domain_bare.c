@@ -27,10 +27,13 @@
 #include "bare.h"
 #include "coherence.h"
 #include "domain_common.h"
+#include "matrix.h"
 #include "mockdev.h"
 #include "pair.h"
+#include "qemuid.h"
 #include "runner.h"
 #include "util.h"
+#include "viommu.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,6 +69,8 @@ struct dom {
 	bool pt_ready;
 	struct coh_ram ram;
 	struct coh_set baseline; /* what QEMU maps with DMAR off: the pass-through set */
+	struct coh_set prev;	 /* what the guest's domain allowed at the previous check */
+	bool prev_valid;
 	enum vtd_ctx_kind mode;
 	uint64_t seed;
 };
@@ -116,7 +121,7 @@ static json_t *mock_state(struct dom *d, const char *step)
 
 	if (!alive(d, step))
 		return NULL;
-	st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", "cmd", "state"), &err);
+	st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), &err);
 	if (!st)
 		step_error(d, step, err);
 	free(err);
@@ -155,8 +160,21 @@ static bool check(struct dom *d, const char *step)
 
 		/* The signature of a pass-through mapping left in place. */
 		if (coh_compare(&d->baseline, &got, &pt) && d->baseline.n)
-			d->w.pattern = "passthrough_kept";
+			dom_pattern(&d->w, "passthrough_kept");
 	}
+	/* The signature of a pass-through domain QEMU never applied. */
+	if (!equal && d->mode == VTD_CTX_PASSTHROUGH && !got.n)
+		dom_pattern(&d->w, "passthrough_missing");
+	if (!equal && d->prev_valid) {
+		struct coh_diff pd;
+
+		/* The signature of a step QEMU ignored: the mappings of the step before. */
+		if (coh_compare(&d->prev, &got, &pd))
+			dom_pattern(&d->w, "previous_mappings_kept");
+	}
+	coh_set_free(&d->prev);
+	coh_set_copy(&d->prev, &want);
+	d->prev_valid = true;
 	equal = dom_coherence(&d->w, step, mode_name(d->mode), "", &want, &got, &diff, equal);
 	coh_set_free(&want);
 	coh_set_free(&got);
@@ -308,19 +326,28 @@ static bool setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
 	    .qemu = cfg->qemu, .workdir = mc_case_workdir(c), .scalable = v->scalable};
 	char *err = NULL;
 	json_t *st;
+	int rc;
 	double t0 = mc_now_s();
 
 	memset(d, 0, sizeof(*d));
 	dom_watch_init(&d->w, c);
 	d->v = v;
 	coh_set_init(&d->baseline);
+	coh_set_init(&d->prev);
 	/* A guest driver enables bus mastering: the device waits for BME. */
 	spec.dev[0].host_driven = false;
 	if (mock_rig_prepare(mc_case_workdir(c), cfg->mock_lib, &spec, &d->rig, &err) < 0)
 		goto error;
 	o.extra_args = (const char *const *)d->rig.args;
 	o.env = (const char *const *)d->rig.env[VM_SRC];
-	if (bare_start(&d->g, &o, &err) < 0) {
+	/* intel-iommu as the QEMU under test spells it (identity probed for cfg->qemu). */
+	qemuid_get(cfg->qemu, NULL);
+	if (!viommu_qemu_args(v->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY, false)) {
+		mc_case_skip(c, "this QEMU's intel-iommu has no scalable mode");
+		return false;
+	}
+	rc = bare_start(&d->g, &o, &err);
+	if (rc < 0) {
 		/* QEMU refusing the command line is the system under test failing. */
 		if (d->g.vm && !alive(d, "start"))
 			goto fail;
@@ -383,7 +410,7 @@ static void teardown(struct dom *d)
 		    json_pack("{s:i, s:i, s:I}", "coherence_checks", d->w.steps, "dma_checks",
 			      d->w.dmas, "descriptors",
 			      (json_int_t)(d->g.vtd_ready ? d->g.vtd.submitted : 0)));
-	if (!mc_case_failed(d->w.c) && !d->w.negative)
+	if (!mc_case_failed(d->w.c) && !d->w.negative && d->w.steps)
 		dom_coherence_held(&d->w);
 	dom_expect_defects(&d->w, version);
 	if (d->pt_ready)
@@ -391,6 +418,7 @@ static void teardown(struct dom *d)
 	bare_stop(&d->g);
 	mock_rig_free(&d->rig);
 	coh_set_free(&d->baseline);
+	coh_set_free(&d->prev);
 	dom_watch_free(&d->w);
 }
 
@@ -695,8 +723,9 @@ static void stale_mapping(struct mc_case *c, const void *data)
 	if (!map4(&d))
 		goto out;
 	r = mock_rig_call(&d.rig, VM_SRC,
-			  json_pack("{s:s, s:s, s:I, s:I}", "cmd", "fault", "kind", "stale_mapping",
-				    "iova", (json_int_t)stale, "length", (json_int_t)VTD_PAGE),
+			  json_pack("{s:s, s:s, s:I, s:I}", VFM_CTL_CMD, VFM_CTL_FAULT, VFM_KEY_KIND,
+				    vfm_fault_name(VFM_FAULT_STALE_MAPPING), VFM_KEY_IOVA,
+				    (json_int_t)stale, VFM_KEY_LENGTH, (json_int_t)VTD_PAGE),
 			  &err);
 	if (!r) {
 		mc_case_error(c, "cannot arm the stale_mapping fault: %s", err);

@@ -32,6 +32,28 @@ void dom_watch_free(struct dom_watch *w)
 	free(w->observed);
 }
 
+bool dom_has_pattern(const struct dom_watch *w, const char *pattern)
+{
+	const char *const *p;
+
+	for (p = w->patterns; *p; p++)
+		if (!strcmp(*p, pattern))
+			return true;
+	return false;
+}
+
+void dom_pattern(struct dom_watch *w, const char *pattern)
+{
+	size_t n = 0;
+
+	if (dom_has_pattern(w, pattern))
+		return;
+	while (w->patterns[n])
+		n++;
+	if (n < DOM_MAX_PATTERNS)
+		w->patterns[n] = pattern;
+}
+
 void dom_observed(struct dom_watch *w, const char *what)
 {
 	if (!w->observed)
@@ -126,6 +148,6 @@ void dom_expect_defects(struct dom_watch *w, const char *version)
 		defects_decide(w->c, version,
 			       &(struct defect_observation){.crashed = w->crashed,
 							    .stderr_tail = w->stderr_tail,
-							    .pattern = w->pattern,
+							    .patterns = w->patterns,
 							    .what = w->observed});
 }

@@ -21,14 +21,17 @@
 
 struct vm;
 
+#define DOM_MAX_PATTERNS 4
+
 struct dom_watch {
 	struct mc_case *c;
 	unsigned steps, dmas;
 	/* For the defects table. */
 	bool crashed;
-	char *stderr_tail;   /* QEMU's last words, once it died */
-	char *observed;	     /* the first failure, for the XFAIL reason */
-	const char *pattern; /* a coherence signature, e.g. "passthrough_kept" */
+	char *stderr_tail; /* QEMU's last words, once it died */
+	char *observed;	   /* the first failure, for the XFAIL reason */
+	/* Signatures the failure showed, e.g. "passthrough_kept" (NULL-ended). */
+	const char *patterns[DOM_MAX_PATTERNS + 1];
 	/* Negative control: keep the last diff instead of failing. */
 	bool selftest, negative, last_equal;
 	struct coh_diff last;
@@ -37,6 +40,10 @@ struct dom_watch {
 /* Starts watching case c. */
 void dom_watch_init(struct dom_watch *w, struct mc_case *c);
 void dom_watch_free(struct dom_watch *w);
+
+/* Notes a signature the failure shows (once; a few at most). */
+void dom_pattern(struct dom_watch *w, const char *pattern);
+bool dom_has_pattern(const struct dom_watch *w, const char *pattern);
 
 /* Keeps `what` as the observation unless one came first. */
 void dom_observed(struct dom_watch *w, const char *what);

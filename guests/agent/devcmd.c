@@ -69,7 +69,7 @@ static uint64_t runs_text(char *out, size_t size, const uint8_t *va, uint64_t io
 			*err = -ENOENT;
 			return i;
 		}
-		*err = devio_gpa(p, &gpa);
+		*err = va ? devio_gpa(p, &gpa) : vfio_buf_gpa(p, &gpa);
 		if (*err)
 			return i;
 		if (n && gpa == start + n * DEVIO_PAGE) {
@@ -383,15 +383,16 @@ static void vfio_close_cmd(struct request *rq)
 
 static void vfio_map_cmd(struct request *rq)
 {
-	uint64_t iova, pages, write, each;
+	uint64_t iova, pages, write, each, gpa;
 	double t0 = now_ms();
 	int ret;
 
-	if (!proto_args_allowed(rq, "iova", "pages", "write", "each", NULL) ||
+	if (!proto_args_allowed(rq, "iova", "pages", "write", "each", "phys", NULL) ||
 	    !proto_arg_u64(rq, "iova", -1, &iova) || !proto_arg_u64(rq, "pages", 1, &pages) ||
-	    !proto_arg_u64(rq, "write", 1, &write) || !proto_arg_u64(rq, "each", 0, &each))
+	    !proto_arg_u64(rq, "write", 1, &write) || !proto_arg_u64(rq, "each", 0, &each) ||
+	    !proto_arg_u64(rq, "phys", 0, &gpa))
 		return;
-	ret = vfio_map(iova, pages, write != 0, each != 0);
+	ret = vfio_map(iova, pages, write != 0, each != 0, gpa);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -427,7 +428,7 @@ static void vfio_storm_cmd(struct request *rq)
 	    !proto_arg_u64(rq, "iova", -1, &iova) || !proto_arg_u64(rq, "pages", 256, &pages) ||
 	    !proto_arg_u64(rq, "write", 1, &write))
 		return;
-	ret = vfio_map(iova, pages, write != 0, true);
+	ret = vfio_map(iova, pages, write != 0, true, 0);
 	t1 = now_ms();
 	if (!ret)
 		ret = vfio_unmap(iova, pages, true, &bytes);

@@ -63,6 +63,13 @@ void devio_set_sysfs(const char *root)
 	snprintf(sysfs, sizeof(sysfs), "%s", root);
 }
 
+static char devmem[256] = "/dev/mem";
+
+void devio_set_devmem(const char *path)
+{
+	snprintf(devmem, sizeof(devmem), "%s", path);
+}
+
 static int read_text(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -633,7 +640,24 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-int vfio_map(uint64_t iova, uint64_t pages, bool write, bool each)
+/* pages of guest physical memory from phys, through the devmem file. */
+static void *phys_map(uint64_t phys, uint64_t size)
+{
+	int fd = open(devmem, O_RDWR | O_SYNC | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0) {
+		fail(errno, "open %s", devmem);
+		return MAP_FAILED;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)phys);
+	if (p == MAP_FAILED)
+		fail(errno, "mmap %s at 0x%llx", devmem, (unsigned long long)phys);
+	close(fd);
+	return p;
+}
+
+int vfio_map(uint64_t iova, uint64_t pages, bool write, bool each, uint64_t phys)
 {
 	struct vfio_buf *b;
 	uint64_t size = pages * DEVIO_PAGE, i, bytes = 0;
@@ -661,14 +685,26 @@ int vfio_map(uint64_t iova, uint64_t pages, bool write, bool each)
 			return -EEXIST;
 		}
 	}
+	if (phys % DEVIO_PAGE || phys + size < phys) {
+		snprintf(errbuf, sizeof(errbuf), "bad physical address 0x%llx",
+			 (unsigned long long)phys);
+		return -EINVAL;
+	}
 	b = &vf.bufs[vf.nbufs];
-	b->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (b->mem == MAP_FAILED)
-		return fail(errno, "mmap %llu pages", (unsigned long long)pages);
-	/* Pinned by VFIO anyway; locked so pagemap answers stay true. */
-	mlock(b->mem, size);
+	if (phys) {
+		b->mem = phys_map(phys, size);
+		if (b->mem == MAP_FAILED)
+			return -EIO;
+	} else {
+		b->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (b->mem == MAP_FAILED)
+			return fail(errno, "mmap %llu pages", (unsigned long long)pages);
+		/* Pinned by VFIO anyway; locked so pagemap answers stay true. */
+		mlock(b->mem, size);
+	}
 	memset(b->mem, 0, size);
+	b->phys = phys;
 	b->iova = iova;
 	b->pages = pages;
 	b->write = write;
@@ -765,6 +801,21 @@ uint8_t *vfio_buf_page(uint64_t iova, bool *write)
 		}
 	}
 	return NULL;
+}
+
+int vfio_buf_gpa(const uint8_t *va, uint64_t *gpa)
+{
+	size_t k;
+
+	for (k = 0; k < vf.nbufs; k++) {
+		const struct vfio_buf *b = &vf.bufs[k];
+
+		if (b->phys && va >= b->mem && va < b->mem + b->pages * DEVIO_PAGE) {
+			*gpa = b->phys + (uint64_t)(va - b->mem) / DEVIO_PAGE * DEVIO_PAGE;
+			return 0;
+		}
+	}
+	return devio_gpa(va, gpa);
 }
 
 int devio_gpa(const void *va, uint64_t *gpa)

@@ -82,14 +82,21 @@ int vfio_bar_write(unsigned off, uint64_t val);
 struct vfio_buf {
 	uint64_t iova, pages;
 	uint8_t *mem;
+	uint64_t phys; /* nonzero: guest physical memory at phys, through the devmem file */
 	bool write, each;
 };
 
+/* The file that exposes guest physical memory (default /dev/mem), for tests. */
+void devio_set_devmem(const char *path);
+
 /*
  * Allocates `pages` locked pages and maps them at iova (read-only unless
- * write), in one MAP_DMA or, with each, one per page (a storm).
+ * write), in one MAP_DMA or, with each, one per page (a storm).  With phys
+ * (page aligned, nonzero) the buffer is guest physical memory from phys
+ * instead, mapped from the devmem file: memory the kernel was told to
+ * leave alone (memmap=...$...), at an address the caller chose.
  */
-int vfio_map(uint64_t iova, uint64_t pages, bool write, bool each);
+int vfio_map(uint64_t iova, uint64_t pages, bool write, bool each, uint64_t phys);
 /*
  * Unmaps every buffer inside [iova, iova + pages): one UNMAP_DMA for the
  * whole range (the kernel batches its invalidations) or, with each, one per
@@ -103,6 +110,8 @@ uint8_t *vfio_buf_page(uint64_t iova, bool *write);
 
 /* Guest physical address of a page of this process (/proc/self/pagemap). */
 int devio_gpa(const void *va, uint64_t *gpa);
+/* The same for a page of a VFIO buffer (a phys buffer knows its own). */
+int vfio_buf_gpa(const uint8_t *va, uint64_t *gpa);
 
 /* ---- the mock's one-shot fill ---- */
 

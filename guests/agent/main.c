@@ -39,10 +39,12 @@ static void fatal(const char *fmt, const char *arg, int err)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: migcheck-agent [--port PATH | --fd N] [--modules LIST] [--sysfs DIR]\n"
+		   "                      [--devmem FILE]\n"
 		   "  --port PATH     serve the protocol on this device or file\n"
 		   "  --fd N          serve it on an inherited file descriptor\n"
 		   "  --modules LIST  module load list (default " MODLOAD_LIST_DEFAULT ")\n"
 		   "  --sysfs DIR     where sysfs is mounted (default /sys)\n"
+		   "  --devmem FILE   guest physical memory for vfio map phys= (default /dev/mem)\n"
 		   "As PID 1 the port is " DEFAULT_PORT " or the kernel parameter "
 		   "migcheck.port=PATH.\n");
 }
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
 	    {"fd", required_argument, NULL, 'f'},
 	    {"modules", required_argument, NULL, 'm'},
 	    {"sysfs", required_argument, NULL, 's'},
+	    {"devmem", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
 		sysinit_mounts();
 		sysinit_cmdline_get("migcheck.port", port_path, sizeof(port_path));
 	}
-	while ((c = getopt_long(argc, argv, "p:f:m:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:f:m:s:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			snprintf(port_path, sizeof(port_path), "%s", optarg);
@@ -83,6 +86,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			devio_set_sysfs(optarg);
+			break;
+		case 'd':
+			devio_set_devmem(optarg);
 			break;
 		case 'h':
 			usage(stdout);

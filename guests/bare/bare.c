@@ -40,6 +40,11 @@ int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 	int rc = -1;
 
 	memset(g, 0, sizeof(*g));
+	iommu = viommu_qemu_args(o->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY, false);
+	if (!iommu) {
+		mc_set_err(err, "this QEMU's intel-iommu has no scalable mode");
+		return -1;
+	}
 	g->qt = qtest_listen("qt", &chardev, err);
 	if (!g->qt)
 		return -1;
@@ -48,7 +53,6 @@ int bare_start(struct bare_guest *g, const struct bare_opts *o, char **err)
 	args = calloc(extra + 12, sizeof(*args));
 	if (!args)
 		abort();
-	iommu = viommu_qemu_args(o->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY, false);
 	args[n++] = "-chardev";
 	args[n++] = chardev;
 	args[n++] = "-qtest";

@@ -10,7 +10,9 @@
  * in a guest.
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ktest.h"
 #include "agent_client.h"
@@ -28,6 +30,7 @@ struct fake {
 	char root[512];
 	char sysfs[600];
 	char dev[700];
+	char devmem[600]; /* stands in for /dev/mem: 1 MiB of "guest physical" memory */
 };
 
 static bool put(const char *dir, const char *name, const char *text)
@@ -97,6 +100,9 @@ static bool fake_sysfs(struct fake *f)
 	snprintf(p, sizeof(p), "%s/iommu_group", f->dev);
 	if (symlink("../../../../kernel/iommu_groups/42", p))
 		return false;
+	snprintf(f->devmem, sizeof(f->devmem), "%s/devmem", f->root);
+	if (!put(f->root, "devmem", "") || truncate(f->devmem, 1 << 20))
+		return false;
 	snprintf(p, sizeof(p), "%s/bus/pci/drivers/vfio-pci", f->sysfs);
 	return mkdirs(p) && put(p, "bind", "");
 }
@@ -112,7 +118,7 @@ static void fake_free(struct fake *f)
 
 #define START(a, f)                                                                                \
 	do {                                                                                       \
-		const char *_x[] = {"--sysfs", (f).sysfs, NULL};                                   \
+		const char *_x[] = {"--sysfs", (f).sysfs, "--devmem", (f).devmem, NULL};           \
 		char _l[LINE];                                                                     \
 		ASSERT_EQ(agent_spawn(&(a), _x), 0);                                               \
 		ASSERT_GT(agent_line(&(a), _l, sizeof(_l), 10000), 0);                             \
@@ -390,6 +396,43 @@ TEST(vfio_map_fill_unmap)
 	EXPECT_EQ(kv_num(r, "faulted"), 1);
 	CMD(a, "14 vfio unmap iova=0x100000 pages=1", r);
 	EXPECT_STREQ(r, "14 err no buffer in iova 0x100000 + 1 pages");
+	agent_stop(&a);
+	fake_free(&f);
+}
+
+/* phys=: the buffer is "guest physical" memory at a chosen address (here a file). */
+TEST(vfio_map_phys)
+{
+	struct agent a;
+	struct fake f;
+	char r[LINE], v[128];
+	uint64_t word = 0;
+	FILE *m;
+
+	MOCK_START(a, f);
+	CMD(a, "1 dev find", r);
+	CMD(a, "2 vfio open", r);
+	ASSERT_EQ(strncmp(r, "2 ok", 4), 0);
+	CMD(a, "3 vfio enable", r);
+	CMD(a, "4 vfio map iova=0x300000 pages=2 phys=0x10000", r);
+	ASSERT_EQ(strncmp(r, "4 ok iova=0x300000 pages=2 ", 27), 0);
+	CMD(a, "5 vfio gpa iova=0x300000 pages=2", r);
+	ASSERT_TRUE(kv_get(r, "runs", v, sizeof(v)));
+	EXPECT_STREQ(v, "0x10000+2");
+	CMD(a, "6 vfio fill iova=0x301000 pages=1 seed=9", r);
+	EXPECT_EQ(kv_num(r, "written"), 1);
+	EXPECT_EQ(kv_num(r, "landed"), 1);
+	/* The fill is in the memory behind phys, at its page. */
+	m = fopen(f.devmem, "r");
+	ASSERT_TRUE(m != NULL);
+	ASSERT_EQ(fseek(m, 0x11000, SEEK_SET), 0);
+	ASSERT_EQ(fread(&word, sizeof(word), 1, m), 1);
+	fclose(m);
+	EXPECT_EQ(word, 0x4c4c49464b4d4656ull); /* "VFMKFILL" */
+	CMD(a, "7 vfio map iova=0x400000 pages=1 phys=0x10001", r);
+	EXPECT_STREQ(r, "7 err bad physical address 0x10001");
+	CMD(a, "8 vfio unmap iova=0x300000 pages=2", r);
+	EXPECT_EQ(strncmp(r, "8 ok bytes=8192 ", 16), 0);
 	agent_stop(&a);
 	fake_free(&f);
 }

@@ -6,6 +6,7 @@
  * userspace driver's would.  Tests named old_* run under the "old kernel"
  * personality (uapi-config-old.json); the rest under uapi-config.json.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -971,6 +972,106 @@ TEST(device_dma_faults_unmapped_and_readonly)
 	EXPECT_EQ(fill(t.dev, IOVA_BASE + MB, 2), 0);     /* unmapped */
 	EXPECT_EQ(reg_rd(t.dev, VFM_REG_PAGES_FAULTED), 3);
 	EXPECT_EQ(*(uint64_t *)b, 0);
+}
+
+/*
+ * Event writes armed in uapi-config.json at EVENT_IOVA: an unmap that
+ * reaches the top of the 64-bit space still matches its range, a posted
+ * event writes with Bus Master Enable off, an ordinary one is spent.
+ */
+#define EVENT_IOVA 0x500000000000ULL
+
+TEST(event_unmap_to_top_of_space_posted_and_gated)
+{
+	struct t1 t;
+	uint8_t *b = buf_alloc(MB);
+	uint64_t done = 0, i;
+
+	ASSERT_EQ(t1_open(&t, true), 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(t1_map(&t, EVENT_IOVA + i * 4096, b + i * 4096, 4096, RW), 0);
+	/* Page 3 goes first: its event is not posted and BME is off. */
+	EXPECT_EQ(t1_unmap(&t, EVENT_IOVA + 3 * 4096, 4096, 0, &done), 0);
+	EXPECT_EQ(done, 4096);
+	EXPECT_EQ(*(uint64_t *)(b + 2 * 4096), 0);
+	/* Pages 1 and 2 up to 2^64, as QEMU's region_del of a vIOMMU region. */
+	EXPECT_EQ(t1_unmap(&t, EVENT_IOVA + 4096, -(EVENT_IOVA + 4096), 0, &done), 0);
+	EXPECT_EQ(done, 2 * 4096);
+	EXPECT_EQ(*(uint64_t *)b, VFM_EVENT_MAGIC);
+	EXPECT_EQ(reg_rd(t.dev, VFM_REG_PAGES_WRITTEN), 1);
+}
+
+/*
+ * The state names the file and offset behind a mapping's host address (the
+ * mapping of QEMU's RAM file), read from /proc/self/maps; anonymous memory
+ * has none.
+ */
+TEST(state_maps_name_their_backing_file)
+{
+	json_t *(*handle)(json_t *) =
+	    (json_t * (*)(json_t *)) dlsym(RTLD_DEFAULT, "control_handle");
+	char path[] = "/tmp/vfiomock-backing.XXXXXX";
+	int fd = mkstemp(path);
+	uint8_t *file, *anon = buf_alloc(MB);
+	json_t *st, *maps, *m;
+	struct stat sb;
+	struct t1 t;
+	size_t i;
+	int seen = 0;
+
+	ASSERT_TRUE(handle != NULL);
+	ASSERT_TRUE(fd >= 0);
+	unlink(path);
+	ASSERT_EQ(ftruncate(fd, 4 * MB), 0);
+	ASSERT_EQ(fstat(fd, &sb), 0);
+	file = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(file != MAP_FAILED);
+	ASSERT_EQ(t1_open(&t, true), 0);
+	ASSERT_EQ(t1_map(&t, IOVA_BASE, file + 2 * MB, MB, RW), 0);
+	ASSERT_EQ(t1_map(&t, IOVA_BASE + 2 * MB, anon, MB, RW), 0);
+	st = handle(json_pack("{s:s}", "cmd", "state"));
+	ASSERT_TRUE(st != NULL);
+	maps = json_object_get(json_array_get(json_object_get(st, "containers"), 0), "maps");
+	json_array_foreach(maps, i, m)
+	{
+		const json_t *b = json_object_get(m, "backing");
+		json_int_t iova = json_integer_value(json_object_get(m, "iova"));
+
+		if (iova == (json_int_t)IOVA_BASE) {
+			EXPECT_EQ(json_integer_value(json_object_get(b, "ino")), sb.st_ino);
+			EXPECT_EQ(json_integer_value(json_object_get(b, "offset")), 2 * MB);
+			seen++;
+		} else if (iova == (json_int_t)(IOVA_BASE + 2 * MB)) {
+			EXPECT_TRUE(b == NULL);
+			seen++;
+		}
+	}
+	EXPECT_EQ(seen, 2);
+	json_decref(st);
+	close(fd);
+}
+
+/*
+ * iommufd: QEMU reads the bits (NO_CLEAR) before IOAS_UNMAP drops them, so
+ * the unmap's event write lands at that read and is in its bitmap.
+ */
+TEST(event_unmap_iommufd_fires_at_the_no_clear_read)
+{
+	struct ifd x;
+	uint8_t *b = buf_alloc(MB);
+	uint64_t bm[1] = {0}, done = 0;
+
+	ASSERT_EQ(ifd_open(&x, true), 0);
+	ASSERT_EQ(ioas_map(&x, EVENT_IOVA + 0x4000, b, 2 * 4096, FIXED_RW), 0);
+	set_bme(x.dev, true);
+	ASSERT_EQ(hwpt_dirty(&x, true), 0);
+	ASSERT_EQ(hwpt_bitmap(&x, EVENT_IOVA + 0x4000, 2 * 4096, 4096,
+			      IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, bm),
+		  0);
+	EXPECT_EQ(*(uint64_t *)b, VFM_EVENT_MAGIC);
+	EXPECT_EQ(bm[0], 1);
+	EXPECT_EQ(ioas_unmap(&x, EVENT_IOVA + 0x4000, 2 * 4096, &done), 0);
+	EXPECT_EQ(reg_rd(x.dev, VFM_REG_PAGES_WRITTEN), 1); /* once */
 }
 
 /*

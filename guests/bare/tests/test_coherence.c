@@ -143,6 +143,37 @@ TEST(defect_versions_and_signatures)
 	json_decref(db);
 }
 
+/* A failure may show several patterns; a crash matches only a crash's pattern. */
+TEST(defect_pattern_lists_and_crash_patterns)
+{
+	json_t *db = json_loads(
+	    "{\"version\":1,\"defects\":[{\"id\":\"kept\",\"cases\":[\"s.v.t\"],"
+	    "\"signature\":{\"pattern\":\"previous_mappings_kept\"}},"
+	    "{\"id\":\"died\",\"cases\":[\"s.v.u\"],"
+	    "\"signature\":{\"pattern\":\"crash_after_unmap_dirty_read\",\"crashed\":true}},"
+	    "{\"id\":\"either\",\"cases\":[\"s.v.w\"],"
+	    "\"signature\":{\"pattern\":[\"passthrough_missing\",\"previous_mappings_kept\"]}}]}",
+	    0, NULL);
+	const char *const both[] = {"passthrough_kept", "previous_mappings_kept", NULL};
+	const char *const crash_pat[] = {"crash_after_unmap_dirty_read", NULL};
+	struct defect_observation seen = {.patterns = both};
+	struct defect_observation other = {.pattern = "passthrough_missing"};
+	struct defect_observation died = {.crashed = true, .patterns = crash_pat};
+	struct defect_observation alive = {.patterns = crash_pat};
+	struct defect_observation crashed_kept = {.crashed = true, .patterns = both};
+
+	ASSERT_NONNULL(db);
+	EXPECT_STREQ(defect_id(defect_find(db, "s.v.t", "11.0.0", &seen)), "kept");
+	EXPECT_TRUE(defect_find(db, "s.v.t", "11.0.0", &other) == NULL);
+	EXPECT_TRUE(defect_find(db, "s.v.t", "11.0.0", &crashed_kept) == NULL);
+	EXPECT_STREQ(defect_id(defect_find(db, "s.v.u", "10.2.50", &died)), "died");
+	EXPECT_TRUE(defect_find(db, "s.v.u", "10.2.50", &alive) == NULL);
+	EXPECT_STREQ(defect_id(defect_find(db, "s.v.w", "11.0.0", &other)), "either");
+	EXPECT_STREQ(defect_id(defect_find(db, "s.v.w", "11.0.0", &seen)), "either");
+	EXPECT_TRUE(defect_find(db, "s.v.w", "11.0.0", &died) == NULL);
+	json_decref(db);
+}
+
 TEST(shipped_defects_file_loads)
 {
 	char *err = NULL, *db_path = defects_path(NULL);

@@ -1,0 +1,101 @@
+#!/bin/sh
+# The vIOMMU tier: migration with a vIOMMU and guest domain switches, a
+# reduced set run against every QEMU in MIGCHECK_QEMUS (colon-separated),
+# as one TAP stream whose case names carry the QEMU's version.  A QEMU that
+# blocks VFIO migration behind a vIOMMU (migcheck probe says so) is one
+# SKIP; an empty list is one SKIP.
+#
+# usage: tier.sh MIGCHECK REPORTS-DIR
+set -u
+mc=$1
+reports=$2
+
+# Each switch kind once per backend and vIOMMU mode, after dirty sync 2;
+# the high-memory cases; the unmap negative control; the dirty cells that
+# migrate behind a vIOMMU.
+SELECTION="
+domain.linux_legacy_pt_strict_type1.mig_bind_open_sync2
+domain.linux_legacy_pt_strict_iommufd.mig_bind_open_sync2
+domain.linux_sm_pt_strict_type1.mig_bind_open_sync2
+domain.linux_sm_pt_strict_iommufd.mig_bind_open_sync2
+domain.linux_legacy_pt_strict_type1.mig_group_type_sync2
+domain.linux_legacy_pt_strict_iommufd.mig_group_type_sync2
+domain.linux_sm_pt_strict_type1.mig_group_type_sync2
+domain.linux_sm_pt_strict_iommufd.mig_group_type_sync2
+domain.linux_legacy_nopt_strict_type1.mig_close_sync2
+domain.linux_legacy_nopt_strict_iommufd.mig_close_sync2
+domain.linux_sm_nopt_strict_type1.mig_close_sync2
+domain.linux_sm_nopt_strict_iommufd.mig_close_sync2
+domain.linux_legacy_nopt_strict_type1.mig_storm_sync2
+domain.linux_legacy_nopt_strict_iommufd.mig_storm_sync2
+domain.linux_sm_nopt_strict_type1.mig_storm_sync2
+domain.linux_sm_nopt_strict_iommufd.mig_storm_sync2
+domain.linux_legacy_pt_strict_type1.mig_highmem
+domain.linux_legacy_nopt_strict_iommufd.mig_highmem
+domain.linux_legacy_nopt_strict_type1.mig_drop_dirty_unmap
+domain.linux_legacy_nopt_strict_iommufd.mig_drop_dirty_unmap
+dirty.type1_perpetual_on_vtd_precopy_1dev.migrate
+dirty.type1_perpetual_on_vtdsm_precopy_1dev.migrate
+dirty.iommufd_hwpt_auto_vtd_precopy_1dev.migrate
+dirty.iommufd_hwpt_auto_vtdsm_precopy_1dev.migrate
+"
+
+echo "TAP version 13"
+if [ -z "${MIGCHECK_QEMUS:-}" ]; then
+	echo "1..0 # SKIP MIGCHECK_QEMUS is empty: no QEMU to run migration with a vIOMMU against"
+	exit 0
+fi
+
+n=0
+bad=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+old_ifs=$IFS
+IFS=:
+set -f
+# shellcheck disable=SC2086 # split the list on colons
+set -- $MIGCHECK_QEMUS
+set +f
+IFS=$old_ifs
+for qemu in "$@"; do
+	[ -n "$qemu" ] || continue
+	if ! probe=$("$mc" probe --json --qemu "$qemu" 2>"$out"); then
+		n=$((n + 1))
+		bad=1
+		echo "not ok $n $qemu"
+		echo "# cannot probe $qemu: $(tail -n 1 "$out")"
+		continue
+	fi
+	version=$(echo "$probe" | jq -r '.identity.version // "?"')
+	# The probe decides: QEMU must let a VFIO device behind a vIOMMU migrate.
+	allowed=$(echo "$probe" |
+		jq -r '[.identity.vfio_behind_viommu[]? | select(.verdict == "allowed")] | length')
+	if [ "${allowed:-0}" -eq 0 ]; then
+		n=$((n + 1))
+		why=$(echo "$probe" | jq -r '[.identity.vfio_behind_viommu[]? |
+			"\(.config): \(.verdict)"] | join("; ")')
+		echo "ok $n [$version] $qemu # SKIP QEMU $version blocks VFIO migration behind a vIOMMU ($why)"
+		continue
+	fi
+	echo "# QEMU $version ($qemu), release $(echo "$probe" | jq -r '.identity.release')"
+	# shellcheck disable=SC2086 # the selection is a list of words
+	"$mc" run -j 2 --no-progress --qemu "$qemu" --reports "$reports" $SELECTION >"$out" 2>&1
+	rc=$?
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 4 ] || bad=1
+	# One stream: renumber the cases and name the QEMU in each.
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "[0-9]* | "not ok "[0-9]*)
+			n=$((n + 1))
+			status=${line%%ok *}ok
+			rest=${line#"$status "}
+			rest=${rest#* }
+			echo "$status $n [$version] $rest"
+			;;
+		"TAP version"* | 1..*) ;;
+		*) echo "$line" ;;
+		esac
+	done <"$out"
+done
+echo "1..$n"
+exit $bad
