@@ -9,6 +9,7 @@
  */
 #include "bench.h"
 #include "matrix.h"
+#include "mockdev.h"
 #include "probe.h"
 #include "runner.h"
 #include "util.h"
@@ -48,6 +49,8 @@ static void usage(FILE *out)
 	    "                      iommufd-hwpt|type1-perpetual|none; enable-migration auto|on;\n"
 	    "                      viommu none|legacy|scalable; migration precopy|multifd|\n"
 	    "                      postcopy; devices 1|2-p2p|2-nop2p\n"
+	    "  --mock-kernel REL   kernel release the VFIO mock answers as: 6.12 or 7.2\n"
+	    "                      (default: $MIGCHECK_MOCK_KERNEL or " MOCK_KERNEL_DEFAULT ")\n"
 	    "  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
 	    "  --json              (list, probe) machine-readable output\n"
 	    "  --repeat N          (bench) runs of the selected cases (default 3)\n"
@@ -128,6 +131,7 @@ int main(int argc, char **argv)
 		OPT_NOPROGRESS,
 		OPT_REPEAT,
 		OPT_ORACLE_MIB,
+		OPT_MOCK_KERNEL,
 		OPT_AXIS = 512
 	};
 	static const struct option opts[] = {
@@ -146,6 +150,7 @@ int main(int argc, char **argv)
 	    {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 	    {"repeat", required_argument, NULL, OPT_REPEAT},
 	    {"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
+	    {"mock-kernel", required_argument, NULL, OPT_MOCK_KERNEL},
 	    {"help", no_argument, NULL, 'h'},
 	    {"backend", required_argument, NULL, OPT_AXIS + MX_BACKEND},
 	    {"tracker", required_argument, NULL, OPT_AXIS + MX_TRACKER},
@@ -172,6 +177,11 @@ int main(int argc, char **argv)
 	int c, i;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("MIGCHECK_MOCK_KERNEL") && *getenv("MIGCHECK_MOCK_KERNEL") &&
+	    !mock_set_default_kernel(getenv("MIGCHECK_MOCK_KERNEL"))) {
+		fprintf(stderr, "migcheck: MIGCHECK_MOCK_KERNEL must be 6.12 or 7.2\n");
+		return 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -272,6 +282,13 @@ int main(int argc, char **argv)
 				oracle_mib = v;
 			break;
 		}
+		case OPT_MOCK_KERNEL:
+			if (!mock_set_default_kernel(optarg)) {
+				fprintf(stderr, "migcheck: --mock-kernel must be 6.12 or 7.2, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -347,5 +364,11 @@ int main(int argc, char **argv)
 		json_object_set_new(invocation, "cwd", json_string(cwd ? cwd : "?"));
 		free(cwd);
 	}
-	return mc_run(&cfg, &sel, probe_environment(cfg.qemu, cfg.guest_dir), invocation);
+	{
+		json_t *env = probe_environment(cfg.qemu, cfg.guest_dir);
+
+		/* The kernel release the VFIO mock answered as. */
+		json_object_set_new(env, "mock_kernel", json_string(mock_default_kernel()));
+		return mc_run(&cfg, &sel, env, invocation);
+	}
 }

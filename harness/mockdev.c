@@ -15,6 +15,26 @@
 #define MOCK_FD_IOMMUFD 30
 #define MOCK_FD_DEVICE0 31
 
+const char *const mock_kernels[] = {"6.12", "7.2", NULL};
+static const char *default_kernel = MOCK_KERNEL_DEFAULT;
+
+bool mock_set_default_kernel(const char *release)
+{
+	int i;
+
+	for (i = 0; mock_kernels[i]; i++)
+		if (!strcmp(mock_kernels[i], release)) {
+			default_kernel = mock_kernels[i];
+			return true;
+		}
+	return false;
+}
+
+const char *mock_default_kernel(void)
+{
+	return default_kernel;
+}
+
 const char *mock_backend_name(enum mock_backend b)
 {
 	switch (b) {
@@ -62,6 +82,18 @@ static json_t *device_config(const struct mock_spec *s, int k, int side)
 					      "autostart", 1));
 	if (d->events)
 		json_object_set(o, "events", d->events);
+	if (d->state_initial || d->state_dirty || d->state_stop_copy || d->reinit_when) {
+		json_t *st = json_pack("{s:I, s:I, s:I}", "initial", (json_int_t)d->state_initial,
+				       "dirty", (json_int_t)d->state_dirty, "stop_copy",
+				       (json_int_t)d->state_stop_copy);
+
+		if (d->reinit_when)
+			json_object_set_new(st, "reinit",
+					    json_pack("{s:s, s:I}", "when", d->reinit_when, "bytes",
+						      (json_int_t)(d->reinit_bytes ? d->reinit_bytes
+										: 4096)));
+		json_object_set_new(o, "state", st);
+	}
 	return o;
 }
 
@@ -164,6 +196,8 @@ int mock_rig_prepare(const char *workdir, const char *lib, const struct mock_spe
 		if (s->backend == MOCK_IOMMUFD_FD)
 			json_object_set_new(json_object_get(cfg, "iommu"), "iommufd_fd",
 					    json_integer(MOCK_FD_IOMMUFD));
+		json_object_set_new(cfg, "kernel",
+				    json_string(s->kernel ? s->kernel : default_kernel));
 		if (json_dump_file(cfg, r->config[side], JSON_INDENT(2)) < 0) {
 			mc_set_err(err, "cannot write %s", r->config[side]);
 			json_decref(cfg);
