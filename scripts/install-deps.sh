@@ -6,7 +6,7 @@
 set -eu
 
 # package[:minimum version[:target release]]
-BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace"
+BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace libcap-dev uuid-dev"
 BPO_PKGS="qemu-system-x86:1:10.0 linux-libc-dev:6.12"
 
 . /etc/os-release 2>/dev/null || true
