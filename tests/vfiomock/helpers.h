@@ -60,16 +60,17 @@ static inline int t1_open(struct t1 *t, bool with_iommu)
 
 static inline int t1_map(struct t1 *t, uint64_t iova, void *va, uint64_t size, uint32_t flags)
 {
-	struct vfio_iommu_type1_dma_map m = {.argsz = sizeof(m), .flags = flags,
-					     .vaddr = (uintptr_t)va, .iova = iova, .size = size};
+	struct vfio_iommu_type1_dma_map m = {
+	    .argsz = sizeof(m), .flags = flags, .vaddr = (uintptr_t)va, .iova = iova, .size = size};
 
 	return ioctl(t->container, VFIO_IOMMU_MAP_DMA, &m);
 }
 
-static inline int t1_unmap(struct t1 *t, uint64_t iova, uint64_t size, uint32_t flags, uint64_t *done)
+static inline int t1_unmap(struct t1 *t, uint64_t iova, uint64_t size, uint32_t flags,
+			   uint64_t *done)
 {
-	struct vfio_iommu_type1_dma_unmap u = {.argsz = sizeof(u), .flags = flags, .iova = iova,
-					       .size = size};
+	struct vfio_iommu_type1_dma_unmap u = {
+	    .argsz = sizeof(u), .flags = flags, .iova = iova, .size = size};
 	int r = ioctl(t->container, VFIO_IOMMU_UNMAP_DMA, &u);
 
 	if (done)
@@ -156,7 +157,7 @@ static inline uint32_t get_state(int dev)
 }
 
 static inline int unmap_bitmap(struct t1 *t, uint64_t iova, uint64_t size, uint32_t extra,
-			uint64_t pgsize, uint64_t bsize, uint64_t *bm)
+			       uint64_t pgsize, uint64_t bsize, uint64_t *bm)
 {
 	uint8_t buf[sizeof(struct vfio_iommu_type1_dma_unmap) + sizeof(struct vfio_bitmap)];
 	struct vfio_iommu_type1_dma_unmap *u = (void *)buf;
@@ -180,8 +181,8 @@ static inline int dirty_op(struct t1 *t, uint32_t flags)
 	return ioctl(t->container, VFIO_IOMMU_DIRTY_PAGES, &d);
 }
 
-static inline int get_bitmap(struct t1 *t, uint64_t iova, uint64_t size, uint64_t pgsize, uint64_t *bm,
-		      uint64_t bsize)
+static inline int get_bitmap(struct t1 *t, uint64_t iova, uint64_t size, uint64_t pgsize,
+			     uint64_t *bm, uint64_t bsize)
 {
 	uint8_t buf[sizeof(struct vfio_iommu_type1_dirty_bitmap) +
 		    sizeof(struct vfio_iommu_type1_dirty_bitmap_get)] = {0};
@@ -239,8 +240,12 @@ static inline int ifd_open(struct ifd *x, bool dirty)
 
 static inline int ioas_map(struct ifd *x, uint64_t iova, void *va, uint64_t len, uint32_t flags)
 {
-	struct iommu_ioas_map m = {.size = sizeof(m), .flags = flags, .ioas_id = x->ioas,
-				   .user_va = (uintptr_t)va, .length = len, .iova = iova};
+	struct iommu_ioas_map m = {.size = sizeof(m),
+				   .flags = flags,
+				   .ioas_id = x->ioas,
+				   .user_va = (uintptr_t)va,
+				   .length = len,
+				   .iova = iova};
 
 	return ioctl(x->iommufd, IOMMU_IOAS_MAP, &m);
 }
@@ -249,8 +254,8 @@ static inline int ioas_map(struct ifd *x, uint64_t iova, void *va, uint64_t len,
 
 static inline int ioas_unmap(struct ifd *x, uint64_t iova, uint64_t len, uint64_t *done)
 {
-	struct iommu_ioas_unmap u = {.size = sizeof(u), .ioas_id = x->ioas, .iova = iova,
-				     .length = len};
+	struct iommu_ioas_unmap u = {
+	    .size = sizeof(u), .ioas_id = x->ioas, .iova = iova, .length = len};
 	int r = ioctl(x->iommufd, IOMMU_IOAS_UNMAP, &u);
 
 	if (done)
@@ -260,18 +265,24 @@ static inline int ioas_unmap(struct ifd *x, uint64_t iova, uint64_t len, uint64_
 
 static inline int hwpt_dirty(struct ifd *x, bool on)
 {
-	struct iommu_hwpt_set_dirty_tracking s = {.size = sizeof(s), .hwpt_id = x->hwpt,
-						  .flags = on ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0};
+	struct iommu_hwpt_set_dirty_tracking s = {.size = sizeof(s),
+						  .hwpt_id = x->hwpt,
+						  .flags =
+						      on ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0};
 
 	return ioctl(x->iommufd, IOMMU_HWPT_SET_DIRTY_TRACKING, &s);
 }
 
-static inline int hwpt_bitmap(struct ifd *x, uint64_t iova, uint64_t len, uint64_t pgsz, uint32_t flags,
-		       uint64_t *bm)
+static inline int hwpt_bitmap(struct ifd *x, uint64_t iova, uint64_t len, uint64_t pgsz,
+			      uint32_t flags, uint64_t *bm)
 {
-	struct iommu_hwpt_get_dirty_bitmap g = {.size = sizeof(g), .hwpt_id = x->hwpt,
-						.flags = flags, .iova = iova, .length = len,
-						.page_size = pgsz, .data = (uintptr_t)bm};
+	struct iommu_hwpt_get_dirty_bitmap g = {.size = sizeof(g),
+						.hwpt_id = x->hwpt,
+						.flags = flags,
+						.iova = iova,
+						.length = len,
+						.page_size = pgsz,
+						.data = (uintptr_t)bm};
 
 	return ioctl(x->iommufd, IOMMU_HWPT_GET_DIRTY_BITMAP, &g);
 }
@@ -297,10 +308,10 @@ static inline size_t save_stream(int dev, uint8_t *buf, size_t cap)
 }
 
 static inline int log_start(int dev, uint64_t pgsz, struct vfio_device_feature_dma_logging_range *r,
-		     uint32_t n)
+			    uint32_t n)
 {
-	struct vfio_device_feature_dma_logging_control c = {.page_size = pgsz, .num_ranges = n,
-							    .ranges = (uintptr_t)r};
+	struct vfio_device_feature_dma_logging_control c = {
+	    .page_size = pgsz, .num_ranges = n, .ranges = (uintptr_t)r};
 
 	return feature(dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &c,
 		       sizeof(c));
@@ -308,13 +319,11 @@ static inline int log_start(int dev, uint64_t pgsz, struct vfio_device_feature_d
 
 static inline int log_report(int dev, uint64_t iova, uint64_t len, uint64_t pgsz, uint64_t *bm)
 {
-	struct vfio_device_feature_dma_logging_report r = {.iova = iova, .length = len,
-							   .page_size = pgsz,
-							   .bitmap = (uintptr_t)bm};
+	struct vfio_device_feature_dma_logging_report r = {
+	    .iova = iova, .length = len, .page_size = pgsz, .bitmap = (uintptr_t)bm};
 
 	return feature(dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, &r,
 		       sizeof(r));
 }
-
 
 #endif

@@ -55,7 +55,7 @@ TEST(iommu_read_and_clear_dirty_stops_at_the_first_gap)
 	ASSERT_EQ(ioas_map(&x, IOVA_BASE + 128 * KB, b + 128 * KB, 64 * KB, FIXED_RW), 0);
 	set_bme(x.dev, true);
 	ASSERT_EQ(hwpt_dirty(&x, true), 0);
-	ASSERT_EQ(fill(x.dev, IOVA_BASE + 4 * KB, 1), 1);	 /* page 1 */
+	ASSERT_EQ(fill(x.dev, IOVA_BASE + 4 * KB, 1), 1);   /* page 1 */
 	ASSERT_EQ(fill(x.dev, IOVA_BASE + 132 * KB, 1), 1); /* page 33, behind the gap */
 	ASSERT_EQ(hwpt_bitmap(&x, IOVA_BASE, 192 * KB, 4096, 0, bm), 0);
 	EXPECT_TRUE(bit(bm, 1));
@@ -258,11 +258,12 @@ static int log_start_ctl(int dev, struct vfio_device_feature_dma_logging_control
 TEST(vfio_combine_iova_ranges_merges_beyond_the_device_limit)
 {
 	struct t1 t;
-	struct vfio_device_feature_dma_logging_range r[4] = {
-	    {IOVA_BASE, MB}, {IOVA_BASE + 2 * MB, MB}, {IOVA_BASE + 64 * MB, MB},
-	    {IOVA_BASE + 66 * MB, MB}};
-	struct vfio_device_feature_dma_logging_control c = {.page_size = 4096, .num_ranges = 4,
-							    .ranges = (uintptr_t)r};
+	struct vfio_device_feature_dma_logging_range r[4] = {{IOVA_BASE, MB},
+							     {IOVA_BASE + 2 * MB, MB},
+							     {IOVA_BASE + 64 * MB, MB},
+							     {IOVA_BASE + 66 * MB, MB}};
+	struct vfio_device_feature_dma_logging_control c = {
+	    .page_size = 4096, .num_ranges = 4, .ranges = (uintptr_t)r};
 	uint64_t bm[16] = {0};
 
 	ASSERT_EQ(t1_open_dev(&t, 43, "0000:02:00.0", true), 0); /* tracks 2 ranges */
@@ -282,14 +283,15 @@ TEST(mlx5vf_start_page_tracker_clamps_the_page_size)
 {
 	struct t1 t;
 	struct vfio_device_feature_dma_logging_range r = {IOVA_BASE, 4 * MB};
-	struct vfio_device_feature_dma_logging_control c = {.page_size = 2048, .num_ranges = 1,
-							    .ranges = (uintptr_t)&r};
+	struct vfio_device_feature_dma_logging_control c = {
+	    .page_size = 2048, .num_ranges = 1, .ranges = (uintptr_t)&r};
 
 	ASSERT_EQ(t1_open_dev(&t, 43, "0000:02:00.0", true), 0); /* pages 4K .. 2M */
 	ASSERT_EQ(log_start_ctl(t.dev, &c), 0);
 	EXPECT_EQ(c.page_size, 4096);
-	ASSERT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
-			  NULL, 0), 0);
+	ASSERT_EQ(
+	    feature(t.dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0),
+	    0);
 	c.page_size = 4 * MB;
 	ASSERT_EQ(log_start_ctl(t.dev, &c), 0);
 	EXPECT_EQ(c.page_size, 2 * MB);
@@ -345,9 +347,33 @@ TEST(intel_iommu_hw_info_reports_its_type_and_registers)
 	EXPECT_NE(v.cap_reg, 0);
 	EXPECT_TRUE(v.ecap_reg >> 50 & 1); /* second-stage A/D: why dirty tracking is there */
 	/* Asking for another driver's type is EOPNOTSUPP. */
-	h.flags = 1; /* IOMMU_HW_INFO_FLAG_INPUT_TYPE */
+	h.flags = 1;	     /* IOMMU_HW_INFO_FLAG_INPUT_TYPE */
 	h.out_data_type = 2; /* ARM SMMUv3 */
 	EXPECT_EQ(ioctl(x.iommufd, IOMMU_GET_HW_INFO, &h), -1);
+	EXPECT_EQ(errno, EOPNOTSUPP);
+}
+
+/*
+ * follows iommufd_hwpt_paging_alloc(): DIRTY_TRACKING needs the device's
+ * IOMMU_CAP_DIRTY_TRACKING; a device whose IOMMU reports no hw_info type
+ * (iommu.hw_info "none") has no such capability either.  Runs under
+ * rules-config-nohw.json.
+ */
+TEST(nohw_iommufd_hwpt_paging_alloc_dirty_needs_the_capability)
+{
+	struct ifd x;
+	struct iommu_hw_info h = {.size = sizeof(h)};
+	struct iommu_hwpt_alloc a = {.size = sizeof(a), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING};
+
+	ASSERT_EQ(ifd_open(&x, false), 0);
+	h.dev_id = x.devid;
+	ASSERT_EQ(ioctl(x.iommufd, IOMMU_GET_HW_INFO, &h), 0);
+	EXPECT_EQ(h.out_data_type, IOMMU_HW_INFO_TYPE_NONE);
+	EXPECT_EQ(h.data_len, 0);
+	EXPECT_FALSE(h.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING);
+	a.dev_id = x.devid;
+	a.pt_id = x.ioas;
+	EXPECT_EQ(ioctl(x.iommufd, IOMMU_HWPT_ALLOC, &a), -1);
 	EXPECT_EQ(errno, EOPNOTSUPP);
 }
 
@@ -431,8 +457,8 @@ TEST(copy_from_user_bad_argument_pointers_are_efault)
 TEST(copy_from_user_bad_embedded_pointer_is_efault)
 {
 	struct t1 t;
-	struct vfio_device_feature_dma_logging_control c = {.page_size = 4096, .num_ranges = 1,
-							    .ranges = 8};
+	struct vfio_device_feature_dma_logging_control c = {
+	    .page_size = 4096, .num_ranges = 1, .ranges = 8};
 
 	ASSERT_EQ(t1_open(&t, true), 0);
 	EXPECT_EQ(log_start_ctl(t.dev, &c), -1);
@@ -576,8 +602,8 @@ TEST(iopt_unmap_all_empty_ioas_succeeds)
 TEST(iommufd_option_validates_and_stores)
 {
 	struct ifd x;
-	struct iommu_option o = {.size = sizeof(o), .option_id = IOMMU_OPTION_HUGE_PAGES,
-				 .op = IOMMU_OPTION_OP_SET};
+	struct iommu_option o = {
+	    .size = sizeof(o), .option_id = IOMMU_OPTION_HUGE_PAGES, .op = IOMMU_OPTION_OP_SET};
 
 	ASSERT_EQ(ifd_open(&x, false), 0);
 	o.object_id = x.ioas;
@@ -619,7 +645,8 @@ TEST(iommufd_hwpt_alloc_unknown_pt_id_einval)
 	EXPECT_EQ(errno, ENOENT);
 }
 
-/* follows vfio_df_ioctl_bind_iommufd() with copy_struct_from_user(): a non-zero unknown tail is E2BIG. */
+/* follows vfio_df_ioctl_bind_iommufd() with copy_struct_from_user(): a non-zero unknown tail is
+ * E2BIG. */
 TEST(vfio_df_ioctl_bind_iommufd_nonzero_tail_e2big)
 {
 	int d = open("/dev/vfio/devices/vfio0", O_RDWR), i = open("/dev/iommu", O_RDWR);
@@ -635,7 +662,8 @@ TEST(vfio_df_ioctl_bind_iommufd_nonzero_tail_e2big)
 	EXPECT_EQ(ioctl(d, VFIO_DEVICE_BIND_IOMMUFD, &a), 0);
 }
 
-/* follows 6.12's vfio_df_ioctl_bind_iommufd(): only the first version was read; the tail is ignored. */
+/* follows 6.12's vfio_df_ioctl_bind_iommufd(): only the first version was read; the tail is
+ * ignored. */
 TEST(k612_vfio_df_ioctl_bind_iommufd_ignores_the_tail)
 {
 	int d = open("/dev/vfio/devices/vfio0", O_RDWR), i = open("/dev/iommu", O_RDWR);
@@ -652,9 +680,11 @@ TEST(k612_vfio_df_ioctl_bind_iommufd_ignores_the_tail)
 TEST(vfio_pci_set_irqs_ioctl_msix_mask_enotty)
 {
 	struct t1 t;
-	struct vfio_irq_set s = {.argsz = sizeof(s), .index = VFIO_PCI_MSIX_IRQ_INDEX,
+	struct vfio_irq_set s = {.argsz = sizeof(s),
+				 .index = VFIO_PCI_MSIX_IRQ_INDEX,
 				 .flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
-				 .start = 0, .count = 1};
+				 .start = 0,
+				 .count = 1};
 
 	ASSERT_EQ(t1_open(&t, true), 0);
 	EXPECT_EQ(ioctl(t.dev, VFIO_DEVICE_SET_IRQS, &s), -1);
@@ -711,8 +741,9 @@ TEST(vfio_ioctl_device_feature_migration_precopy_info_v2_rules)
 	struct t1 t, np;
 
 	ASSERT_EQ(t1_open(&t, true), 0);
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET | FEAT_V2,
-			  NULL, 0), 0);
+	EXPECT_EQ(
+	    feature(t.dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET | FEAT_V2, NULL, 0),
+	    0);
 	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | FEAT_V2, NULL, 0), -1);
 	EXPECT_EQ(errno, EINVAL);
 	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_SET | FEAT_V2, NULL, 0), 0);
@@ -727,9 +758,40 @@ TEST(k612_precopy_info_v2_is_unknown)
 	struct t1 t;
 
 	ASSERT_EQ(t1_open(&t, true), 0);
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET | FEAT_V2,
-			  NULL, 0), -1);
+	EXPECT_EQ(
+	    feature(t.dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET | FEAT_V2, NULL, 0),
+	    -1);
 	EXPECT_EQ(errno, ENOTTY);
+}
+
+/*
+ * follows 6.12's iommufd_fops_ioctl() and iommufd_hwpt_alloc(): MAP_FILE
+ * (6.13) and CHANGE_PROCESS (6.14) are unknown ioctls, HWPT_ALLOC_PASID an
+ * unknown flag.
+ */
+TEST(k612_iommufd_fops_ioctl_newer_requests_unknown)
+{
+	struct ifd x;
+	struct iommu_ioas_change_process p = {.size = sizeof(p)};
+	struct iommu_ioas_map_file m = {.size = sizeof(m), .flags = FIXED_RW};
+	struct iommu_hwpt_alloc a = {.size = sizeof(a), .flags = 1u << 3 /* ALLOC_PASID */};
+	int mfd = memfd_create("t", 0);
+
+	ASSERT_EQ(ifd_open(&x, false), 0);
+	ASSERT_EQ(ftruncate(mfd, MB), 0);
+	m.ioas_id = x.ioas;
+	m.fd = mfd;
+	m.length = MB;
+	m.iova = IOVA_BASE;
+	EXPECT_EQ(ioctl(x.iommufd, IOMMU_IOAS_MAP_FILE, &m), -1);
+	EXPECT_EQ(errno, ENOTTY);
+	EXPECT_EQ(ioctl(x.iommufd, IOMMU_IOAS_CHANGE_PROCESS, &p), -1);
+	EXPECT_EQ(errno, ENOTTY);
+	a.dev_id = x.devid;
+	a.pt_id = x.ioas;
+	EXPECT_EQ(ioctl(x.iommufd, IOMMU_HWPT_ALLOC, &a), -1);
+	EXPECT_EQ(errno, EOPNOTSUPP);
+	close(mfd);
 }
 
 /* follows vfio_check_precopy_ioctl(): without the opt-in the flags field is left as given. */
@@ -852,7 +914,8 @@ TEST(device_state_sizes_follow_the_configuration)
 
 	ASSERT_EQ(t1_open_dev(&t, 44, "0000:03:00.0", true), 0); /* 64K, 16K, 256K */
 	ASSERT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &s,
-			  sizeof(s)), 0);
+			  sizeof(s)),
+		  0);
 	EXPECT_GE(s.stop_copy_length, 256 * KB);
 	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_PRE_COPY, &fd), 0);
 	ASSERT_EQ(precopy_info(fd, &p), 0);

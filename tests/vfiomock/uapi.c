@@ -216,8 +216,8 @@ TEST(type1_dirty_pages_one_op_per_call)
 	struct t1 t;
 
 	ASSERT_EQ(t1_open(&t, true), 0);
-	EXPECT_EQ(dirty_op(&t, VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
-				       VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), -1);
+	EXPECT_EQ(
+	    dirty_op(&t, VFIO_IOMMU_DIRTY_PAGES_FLAG_START | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), -1);
 	EXPECT_EQ(errno, EINVAL);
 	EXPECT_EQ(dirty_op(&t, 0), -1);
 	EXPECT_EQ(errno, EINVAL);
@@ -386,7 +386,7 @@ TEST(iommufd_ioas_map_unmap)
 	EXPECT_EQ(done, 8192);
 	EXPECT_EQ(ioas_unmap(&x, IOVA_BASE, 8192, NULL), -1); /* nothing there */
 	EXPECT_EQ(errno, ENOENT);
-	EXPECT_EQ(ioas_unmap(&x, 0, UINT64_MAX, &done), 0);   /* unmap all */
+	EXPECT_EQ(ioas_unmap(&x, 0, UINT64_MAX, &done), 0); /* unmap all */
 	EXPECT_EQ(done, 4096);
 }
 
@@ -438,7 +438,8 @@ TEST(iommufd_get_hw_info)
 	ASSERT_EQ(ioctl(x.iommufd, IOMMU_GET_HW_INFO, &h), 0);
 	EXPECT_EQ(h.out_data_type, IOMMU_HW_INFO_TYPE_INTEL_VTD);
 	EXPECT_EQ(h.data_len, sizeof(struct iommu_hw_info_vtd));
-	EXPECT_EQ(vendor[sizeof(struct iommu_hw_info_vtd)], 0); /* the rest of the buffer is zeroed */
+	EXPECT_EQ(vendor[sizeof(struct iommu_hw_info_vtd)],
+		  0); /* the rest of the buffer is zeroed */
 	EXPECT_TRUE(h.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING);
 	h.dev_id = 99;
 	EXPECT_EQ(ioctl(x.iommufd, IOMMU_GET_HW_INFO, &h), -1);
@@ -514,7 +515,8 @@ TEST(iommufd_hwpt_dirty_no_clear_and_or)
 	ASSERT_EQ(hwpt_dirty(&x, true), 0);
 	ASSERT_EQ(fill(x.dev, IOVA_BASE + 0x10000, 1), 1);
 	ASSERT_EQ(hwpt_bitmap(&x, IOVA_BASE + 0x10000, 64 * 4096, 4096,
-			      IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, bm), 0);
+			      IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, bm),
+		  0);
 	EXPECT_EQ(bm[0], 1ULL << 63 | 1); /* OR-ed into what was there */
 	bm[0] = 0;
 	ASSERT_EQ(hwpt_bitmap(&x, IOVA_BASE + 0x10000, 64 * 4096, 4096, 0, bm), 0);
@@ -723,8 +725,8 @@ TEST(device_dma_faults_unmapped_and_readonly)
 	ASSERT_EQ(t1_open(&t, true), 0);
 	ASSERT_EQ(t1_map(&t, IOVA_BASE, b, 4096, VFIO_DMA_MAP_FLAG_READ), 0);
 	set_bme(t.dev, true);
-	EXPECT_EQ(fill(t.dev, IOVA_BASE, 1), 0);          /* read-only */
-	EXPECT_EQ(fill(t.dev, IOVA_BASE + MB, 2), 0);     /* unmapped */
+	EXPECT_EQ(fill(t.dev, IOVA_BASE, 1), 0);      /* read-only */
+	EXPECT_EQ(fill(t.dev, IOVA_BASE + MB, 2), 0); /* unmapped */
 	EXPECT_EQ(reg_rd(t.dev, REG_PAGES_FAULTED), 3);
 	EXPECT_EQ(*(uint64_t *)b, 0);
 }
@@ -791,7 +793,8 @@ TEST(device_reset_clears_bus_master)
 TEST(device_hot_reset_info_enospc_then_fill)
 {
 	struct t1 t;
-	uint8_t buf[sizeof(struct vfio_pci_hot_reset_info) + sizeof(struct vfio_pci_dependent_device)];
+	uint8_t
+	    buf[sizeof(struct vfio_pci_hot_reset_info) + sizeof(struct vfio_pci_dependent_device)];
 	struct vfio_pci_hot_reset_info *h = (void *)buf;
 
 	ASSERT_EQ(t1_open(&t, true), 0);
@@ -813,24 +816,35 @@ TEST(mig_feature_flags_and_probe)
 	struct vfio_device_feature_migration m = {0};
 
 	ASSERT_EQ(t1_open(&t, true), 0);
-	ASSERT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &m,
-			  sizeof(m)), 0);
+	ASSERT_EQ(
+	    feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &m, sizeof(m)),
+	    0);
 	EXPECT_EQ(m.flags, VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY);
 	/* SET is not an operation of MIGRATION. */
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIGRATION, &m,
-			  sizeof(m)), -1);
+	EXPECT_EQ(
+	    feature(t.dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIGRATION, &m, sizeof(m)),
+	    -1);
 	EXPECT_EQ(errno, EINVAL);
 	/* GET and SET together only with PROBE. */
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, NULL, 0), -1);
+	EXPECT_EQ(feature(t.dev,
+			  VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			  NULL, 0),
+		  -1);
 	EXPECT_EQ(errno, EINVAL);
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-			  NULL, 0), 0);
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
-				 VFIO_DEVICE_FEATURE_DMA_LOGGING_START, NULL, 0), 0);
+	EXPECT_EQ(feature(t.dev,
+			  VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			      VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			  NULL, 0),
+		  0);
+	EXPECT_EQ(feature(t.dev,
+			  VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+			  NULL, 0),
+		  0);
 	/* Payload too short. */
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &m, 4), -1);
+	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &m, 4),
+		  -1);
 	EXPECT_EQ(errno, EINVAL);
 	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | 30, NULL, 0), -1);
 	EXPECT_EQ(errno, ENOTTY);
@@ -912,7 +926,8 @@ TEST(mig_data_size)
 
 	ASSERT_EQ(t1_open(&t, true), 0);
 	ASSERT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &s,
-			  sizeof(s)), 0);
+			  sizeof(s)),
+		  0);
 	EXPECT_GE(s.stop_copy_length, 1);
 }
 
@@ -1136,11 +1151,15 @@ TEST(old_no_dma_logging_no_precopy_no_p2p)
 	struct vfio_irq_info q = {.argsz = sizeof(q), .index = VFIO_PCI_INTX_IRQ_INDEX};
 
 	ASSERT_EQ(t1_open(&t, true), 0);
-	EXPECT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
-				 VFIO_DEVICE_FEATURE_DMA_LOGGING_START, NULL, 0), -1);
+	EXPECT_EQ(feature(t.dev,
+			  VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+			  NULL, 0),
+		  -1);
 	EXPECT_EQ(errno, ENOTTY);
-	ASSERT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &m,
-			  sizeof(m)), 0);
+	ASSERT_EQ(
+	    feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, &m, sizeof(m)),
+	    0);
 	EXPECT_EQ(m.flags, VFIO_MIGRATION_STOP_COPY);
 	/* Without P2P, RUNNING -> STOP is a direct arc; P2P states are invalid. */
 	EXPECT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_RUNNING_P2P, NULL), -1);
