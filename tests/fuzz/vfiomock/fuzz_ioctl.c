@@ -24,20 +24,49 @@
 #include "selftest_abi.h"
 #include "uapi.h"
 
-static const unsigned long reqs[] = {
-    VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, VFIO_IOMMU_GET_INFO,
-    VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_DIRTY_PAGES, VFIO_GROUP_GET_STATUS,
-    VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_GET_DEVICE_FD,
-    VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_GET_IRQ_INFO,
-    VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_RESET, VFIO_DEVICE_FEATURE, VFIO_DEVICE_BIND_IOMMUFD,
-    VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_DETACH_IOMMUFD_PT, VFIO_MIG_GET_PRECOPY_INFO,
-    IOMMU_DESTROY, IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS, IOMMU_IOAS_COPY,
-    IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP, IOMMU_OPTION, IOMMU_VFIO_IOAS,
-    IOMMU_HWPT_ALLOC, IOMMU_GET_HW_INFO, IOMMU_HWPT_SET_DIRTY_TRACKING,
-    IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE, IOMMU_IOAS_MAP_FILE,
-    IOMMU_IOAS_CHANGE_PROCESS, MOCK_IOMMU_TEST_CMD, MOCK_IOMMU_VIOMMU_ALLOC,
-    MOCK_IOMMU_VDEVICE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC, _IO(VFIO_TYPE, VFIO_BASE + 40),
-    _IO(IOMMUFD_TYPE, 0x9f)};
+static const unsigned long reqs[] = {VFIO_GET_API_VERSION,
+				     VFIO_CHECK_EXTENSION,
+				     VFIO_SET_IOMMU,
+				     VFIO_IOMMU_GET_INFO,
+				     VFIO_IOMMU_MAP_DMA,
+				     VFIO_IOMMU_UNMAP_DMA,
+				     VFIO_IOMMU_DIRTY_PAGES,
+				     VFIO_GROUP_GET_STATUS,
+				     VFIO_GROUP_SET_CONTAINER,
+				     VFIO_GROUP_UNSET_CONTAINER,
+				     VFIO_GROUP_GET_DEVICE_FD,
+				     VFIO_DEVICE_GET_INFO,
+				     VFIO_DEVICE_GET_REGION_INFO,
+				     VFIO_DEVICE_GET_IRQ_INFO,
+				     VFIO_DEVICE_SET_IRQS,
+				     VFIO_DEVICE_RESET,
+				     VFIO_DEVICE_FEATURE,
+				     VFIO_DEVICE_BIND_IOMMUFD,
+				     VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+				     VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				     VFIO_MIG_GET_PRECOPY_INFO,
+				     IOMMU_DESTROY,
+				     IOMMU_IOAS_ALLOC,
+				     IOMMU_IOAS_ALLOW_IOVAS,
+				     IOMMU_IOAS_COPY,
+				     IOMMU_IOAS_IOVA_RANGES,
+				     IOMMU_IOAS_MAP,
+				     IOMMU_IOAS_UNMAP,
+				     IOMMU_OPTION,
+				     IOMMU_VFIO_IOAS,
+				     IOMMU_HWPT_ALLOC,
+				     IOMMU_GET_HW_INFO,
+				     IOMMU_HWPT_SET_DIRTY_TRACKING,
+				     IOMMU_HWPT_GET_DIRTY_BITMAP,
+				     IOMMU_HWPT_INVALIDATE,
+				     IOMMU_IOAS_MAP_FILE,
+				     IOMMU_IOAS_CHANGE_PROCESS,
+				     MOCK_IOMMU_TEST_CMD,
+				     MOCK_IOMMU_VIOMMU_ALLOC,
+				     MOCK_IOMMU_VDEVICE_ALLOC,
+				     IOMMU_FAULT_QUEUE_ALLOC,
+				     _IO(VFIO_TYPE, VFIO_BASE + 40),
+				     _IO(IOMMUFD_TYPE, 0x9f)};
 
 #define NREQ (sizeof(reqs) / sizeof(reqs[0]))
 #define MAXFD 32
@@ -76,16 +105,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	static uint64_t arg[4096 / 8];
-	static const char *const paths[] = {"/dev/vfio/vfio", "/dev/vfio/42", "/dev/iommu",
-					    "/dev/vfio/devices/vfio0", "/dev/vfio/43",
-					    "/dev/vfio/devices/vfio1"};
+	static const char *const paths[] = {"/dev/vfio/vfio", "/dev/vfio/42",
+					    "/dev/iommu",     "/dev/vfio/devices/vfio0",
+					    "/dev/vfio/43",   "/dev/vfio/devices/vfio1"};
 	size_t i, off = 0;
 	int k;
 
 	if (!ready) {
 		fuzz_model_setup();
-		scratch = mmap(NULL, SCRATCH, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			       -1, 0);
+		scratch =
+		    mmap(NULL, SCRATCH, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (scratch == MAP_FAILED)
 			abort();
 		ready = 1;
@@ -141,6 +170,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (k = 0; k < nextra; k++)
 		close(extra[k]);
+	/* Fds handed out inside argument structs (data fds, dma-bufs) as QEMU would close them. */
+	for (k = 1023; k > 2; k--)
+		if (fd_file(k)) {
+			mock_close(k);
+			close(k);
+		}
 	fuzz_model_reset();
 	return 0;
 }
