@@ -284,7 +284,8 @@ int main(int argc, char **argv)
 		}
 		case OPT_MOCK_KERNEL:
 			if (!mock_set_default_kernel(optarg)) {
-				fprintf(stderr, "migcheck: --mock-kernel must be 6.12 or 7.2, got '%s'\n",
+				fprintf(stderr,
+					"migcheck: --mock-kernel must be 6.12 or 7.2, got '%s'\n",
 					optarg);
 				return 2;
 			}

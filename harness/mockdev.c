@@ -88,10 +88,10 @@ static json_t *device_config(const struct mock_spec *s, int k, int side)
 				       (json_int_t)d->state_stop_copy);
 
 		if (d->reinit_when)
-			json_object_set_new(st, "reinit",
-					    json_pack("{s:s, s:I}", "when", d->reinit_when, "bytes",
-						      (json_int_t)(d->reinit_bytes ? d->reinit_bytes
-										: 4096)));
+			json_object_set_new(
+			    st, "reinit",
+			    json_pack("{s:s, s:I}", "when", d->reinit_when, "bytes",
+				      (json_int_t)(d->reinit_bytes ? d->reinit_bytes : 4096)));
 		json_object_set_new(o, "state", st);
 	}
 	return o;

@@ -44,7 +44,7 @@ struct mock_device_spec {
 	 * once the initial data is read, bytes added in stop-copy.
 	 */
 	uint64_t state_initial, state_dirty, state_stop_copy;
-	/* Re-initialisation during pre-copy: "early", "pre_switchover", "post_switchover" or NULL. */
+	/* Re-initialisation in pre-copy: "early", "pre_switchover", "post_switchover", NULL */
 	const char *reinit_when;
 	uint64_t reinit_bytes; /* 0: the mock's default */
 };
@@ -59,7 +59,7 @@ struct mock_spec {
 	int ndev;
 	struct mock_device_spec dev[MOCK_MAX_DEV];
 	json_t *faults[2];		 /* per side (VM_SRC, VM_DST), borrowed, or NULL */
-	const char *kernel;		 /* kernel release the mock answers as; NULL: the run's default */
+	const char *kernel;		 /* release the mock answers as; NULL: run's default */
 };
 
 /* The kernel release mocks answer as when a spec names none ("6.12", "7.2"). */
