@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "lvpair.h"
 #include "matrix.h"
+#include "mockdev.h"
 #include "probe.h"
 #include "qemuid.h"
 #include "runner.h"
@@ -70,6 +71,8 @@ static void usage(FILE *out)
 	    "                      harness (default, or $MIGCHECK_VIA), or private libvirt\n"
 	    "                      daemons in two namespaced hosts (root; see README)\n"
 	    "  -f, --fixture GLOB  -v, --variant GLOB  -t, --test GLOB\n"
+	    "  --mock-kernel REL   kernel release the VFIO mock answers as: 6.12 or 7.2\n"
+	    "                      (default: $MIGCHECK_MOCK_KERNEL or " MOCK_KERNEL_DEFAULT ")\n"
 	    "  --progress / --no-progress   progress on stderr (default: if a terminal)\n"
 	    "  --json              (list, probe) machine-readable output\n"
 	    "  --repeat N          (run, ab) run every case N times, each run recorded;\n"
@@ -172,6 +175,7 @@ int main(int argc, char **argv)
 		OPT_QEMU_A,
 		OPT_QEMU_B,
 		OPT_FORMAT,
+		OPT_MOCK_KERNEL,
 		OPT_AXIS = 512
 	};
 	static const struct option fixed_opts[] = {
@@ -196,6 +200,7 @@ int main(int argc, char **argv)
 	    {"qemu-a", required_argument, NULL, OPT_QEMU_A},
 	    {"qemu-b", required_argument, NULL, OPT_QEMU_B},
 	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"mock-kernel", required_argument, NULL, OPT_MOCK_KERNEL},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	/* The fixed options, then one per axis of the table. */
@@ -227,6 +232,11 @@ int main(int argc, char **argv)
 		    (struct option){mx_axes[i].name, required_argument, NULL, OPT_AXIS + i};
 	opts[sizeof(fixed_opts) / sizeof(fixed_opts[0]) + MX_NAXES] = (struct option){0};
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("MIGCHECK_MOCK_KERNEL") && *getenv("MIGCHECK_MOCK_KERNEL") &&
+	    !mock_set_default_kernel(getenv("MIGCHECK_MOCK_KERNEL"))) {
+		fprintf(stderr, "migcheck: MIGCHECK_MOCK_KERNEL must be 6.12 or 7.2\n");
+		return 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -370,6 +380,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_MOCK_KERNEL:
+			if (!mock_set_default_kernel(optarg)) {
+				fprintf(stderr,
+					"migcheck: --mock-kernel must be 6.12 or 7.2, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -467,6 +485,8 @@ int main(int argc, char **argv)
 	{
 		json_t *env = probe_environment(cfg.qemu, cfg.guest_dir);
 
+		/* The kernel release the VFIO mock answered as. */
+		json_object_set_new(env, "mock_kernel", json_string(mock_default_kernel()));
 		if (cfg.via)
 			json_object_set_new(env, "libvirt", lv_environment());
 		return mc_run(&cfg, &sel, env, invocation);

@@ -12,6 +12,26 @@
 #include <unistd.h>
 
 
+const char *const mock_kernels[] = {"6.12", "7.2", NULL};
+static const char *default_kernel = MOCK_KERNEL_DEFAULT;
+
+bool mock_set_default_kernel(const char *release)
+{
+	int i;
+
+	for (i = 0; mock_kernels[i]; i++)
+		if (!strcmp(mock_kernels[i], release)) {
+			default_kernel = mock_kernels[i];
+			return true;
+		}
+	return false;
+}
+
+const char *mock_default_kernel(void)
+{
+	return default_kernel;
+}
+
 const char *mock_backend_name(enum mock_backend b)
 {
 	switch (b) {
@@ -60,6 +80,19 @@ static json_t *device_config(const struct mock_spec *s, int k, int side)
 					      VFM_KEY_AUTOSTART, 1));
 	if (d->events)
 		json_object_set(o, VFM_KEY_EVENTS, d->events);
+	if (d->state_initial || d->state_dirty || d->state_stop_copy || d->reinit_when) {
+		json_t *st = json_pack("{s:I, s:I, s:I}", VFM_KEY_STATE_INITIAL,
+				       (json_int_t)d->state_initial, VFM_KEY_STATE_DIRTY,
+				       (json_int_t)d->state_dirty, VFM_KEY_STATE_STOP_COPY,
+				       (json_int_t)d->state_stop_copy);
+
+		if (d->reinit_when)
+			json_object_set_new(
+			    st, VFM_KEY_REINIT,
+			    json_pack("{s:s, s:I}", VFM_KEY_WHEN, d->reinit_when, VFM_KEY_BYTES,
+				      (json_int_t)(d->reinit_bytes ? d->reinit_bytes : 4096)));
+		json_object_set_new(o, VFM_KEY_STATE, st);
+	}
 	return o;
 }
 
@@ -115,6 +148,8 @@ static int write_side(struct mock_rig *r, int slot, const char *name, int side, 
 	if (s->backend == MOCK_IOMMUFD_FD)
 		json_object_set_new(json_object_get(cfg, VFM_KEY_IOMMU), VFM_KEY_IOMMUFD_FD,
 				    json_integer(VFM_FD_IOMMUFD));
+	json_object_set_new(cfg, VFM_KEY_KERNEL,
+			    json_string(s->kernel ? s->kernel : default_kernel));
 	if (json_dump_file(cfg, r->config[slot], JSON_INDENT(2)) < 0) {
 		mc_set_err(err, "cannot write %s", r->config[slot]);
 		json_decref(cfg);
