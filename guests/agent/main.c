@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "devio.h"
+#include "pcisys.h"
 #include "modload.h"
 #include "port.h"
 #include "proto.h"
@@ -50,12 +50,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"port", required_argument, NULL, 'p'},
-	    {"fd", required_argument, NULL, 'f'},
-	    {"modules", required_argument, NULL, 'm'},
-	    {"sysfs", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"port", required_argument, NULL, 'p'},    {"fd", required_argument, NULL, 'f'},
+	    {"modules", required_argument, NULL, 'm'}, {"sysfs", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	static char line[PORT_LINE_MAX + 1];
 	static struct port_reader rd;
@@ -82,7 +79,7 @@ int main(int argc, char **argv)
 			modules = optarg;
 			break;
 		case 's':
-			devio_set_sysfs(optarg);
+			pcisys_set_root(optarg);
 			break;
 		case 'h':
 			usage(stdout);
