@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* driver.c: register access for drivers, and binding a driver to the device. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,18 @@
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4
+
+static pthread_mutex_t ops_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void driver_lock(void)
+{
+	pthread_mutex_lock(&ops_lock);
+}
+
+void driver_unlock(void)
+{
+	pthread_mutex_unlock(&ops_lock);
+}
 
 const char *dev_via_name(enum dev_via v)
 {
@@ -117,6 +130,9 @@ int dma_dev_attach(struct dma_dev *d, enum dev_via via)
 	if (via == DEV_VIA_VFIO && vfio_stage_now() != VFIO_DEVICE)
 		return devio_refuse(ENODEV, "via vfio needs the VFIO device open (stage %s)",
 				    vfio_stage_name(vfio_stage_now()));
+	if (via == DEV_VIA_VFIO && strcmp(vfio_device_bdf(), info.bdf))
+		return devio_refuse(ENODEV, "the open VFIO device is %s, not %s", vfio_device_bdf(),
+				    info.bdf);
 	d->via = via;
 	d->vendor = info.vendor;
 	d->device = info.device;

@@ -103,4 +103,8 @@ int dma_dev_attach(struct dma_dev *d, enum dev_via via);
 /* The driver's remove; d is unbound. */
 void dma_dev_detach(struct dma_dev *d);
 
+/* One caller at a time into a driver (the stream's thread is the other). */
+void driver_lock(void);
+void driver_unlock(void);
+
 #endif /* MIGCHECK_AGENT_DRIVER_H */

@@ -54,6 +54,11 @@ enum vfio_stage vfio_stage_now(void)
 	return vf.stage;
 }
 
+const char *vfio_device_bdf(void)
+{
+	return vf.stage == VFIO_DEVICE ? vf.bdf : "";
+}
+
 int vfio_container_fd(void)
 {
 	if (vf.stage >= VFIO_IOMMU)

@@ -30,6 +30,8 @@ enum vfio_stage vfio_stage_now(void);
 int vfio_open_upto(enum vfio_stage upto);
 /* Closes everything; with unmap_first, unmaps every buffer before. */
 int vfio_close_all(bool unmap_first);
+/* The device the open VFIO device fd is for ("" before the device stage). */
+const char *vfio_device_bdf(void);
 /* The container fd once the IOMMU is set, else -1 with devio_error() set. */
 int vfio_container_fd(void);
 
