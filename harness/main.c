@@ -6,8 +6,11 @@
  *   migcheck list  [options] [SUITE|GLOB ...]   list case names
  *   migcheck probe [--json] [--qemu PATH]       describe the system under test
  *   migcheck bench [--repeat N] [SUITE|GLOB ...] phase timings and oracle speed
+ *   migcheck certify --device host=SRC,DST       certify host devices
  */
 #include "bench.h"
+#include "certify.h"
+#include "hostdev.h"
 #include "lvpair.h"
 #include "matrix.h"
 #include "probe.h"
@@ -44,6 +47,7 @@ static void usage(FILE *out)
 	    "       migcheck list  [options] [SUITE|GLOB ...]\n"
 	    "       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
 	    "       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
+	    "       migcheck certify --device host=SRC_BDF,DST_BDF [--qemu PATH] [-j N]\n"
 	    "\n"
 	    "Cases are named fixture.variant.test; select them by suite name, by globs on\n"
 	    "the full name, or with -f/-v/-t globs on each part.\n"
@@ -55,6 +59,10 @@ static void usage(FILE *out)
 	    "  --expectations DIR  policy tables and known defects per QEMU release\n"
 	    "                      (default: $MIGCHECK_EXPECTATIONS or the source tree's)\n"
 	    "  --run-id ID         name of the run directory (default: date-time-pid)\n"
+	    "  --device host=SRC_BDF,DST_BDF[,SRC_BDF,DST_BDF]\n"
+	    "                      host devices for the passthrough suite and certify, in\n"
+	    "                      pairs: the source's, then the destination's (README:\n"
+	    "                      Certifying a device); the host is checked first\n"
 	    "  --timeout SEC       per-case timeout, overriding each test's own\n"
 	    "  -j, --jobs N        run up to N cases at once (default 1); output keeps its order\n"
 	    "  --via qemu|libvirt  who starts and migrates the QEMUs of pair-based cases: the\n"
@@ -143,6 +151,7 @@ int main(int argc, char **argv)
 		OPT_REPEAT,
 		OPT_ORACLE_MIB,
 		OPT_VIA,
+		OPT_DEVICE,
 		OPT_AXIS = 512
 	};
 	static const struct option fixed_opts[] = {
@@ -162,6 +171,7 @@ int main(int argc, char **argv)
 	    {"repeat", required_argument, NULL, OPT_REPEAT},
 	    {"oracle-mib", required_argument, NULL, OPT_ORACLE_MIB},
 	    {"via", required_argument, NULL, OPT_VIA},
+	    {"device", required_argument, NULL, OPT_DEVICE},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	/* The fixed options, then one per axis of the table. */
@@ -177,7 +187,7 @@ int main(int argc, char **argv)
 	struct mc_selection sel = {0};
 	char *filters[MX_NAXES + 1] = {0};
 	int nfilters = 0;
-	const char *cmd;
+	const char *cmd, *device_arg = NULL;
 	bool json = false;
 	long repeat = 3, oracle_mib = 1024;
 	json_t *invocation;
@@ -203,8 +213,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe") &&
-	    strcmp(cmd, "bench")) {
-		fprintf(stderr, "migcheck: unknown command '%s' (try: run, list, probe, bench)\n",
+	    strcmp(cmd, "bench") && strcmp(cmd, "certify")) {
+		fprintf(stderr,
+			"migcheck: unknown command '%s' (try: run, list, probe, bench, certify)\n",
 			cmd);
 		return 2;
 	}
@@ -292,6 +303,9 @@ int main(int argc, char **argv)
 		case OPT_VIA:
 			cfg.via = optarg;
 			break;
+		case OPT_DEVICE:
+			device_arg = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -328,6 +342,23 @@ int main(int argc, char **argv)
 		cfg.via = NULL;
 	if (cfg.via && strcmp(cfg.via, "libvirt")) {
 		fprintf(stderr, "migcheck: --via takes qemu or libvirt, got '%s'\n", cfg.via);
+		return 2;
+	}
+	/* Host devices: checked before anything starts, refused with the reason. */
+	if (device_arg && strcmp(cmd, "list") && strcmp(cmd, "probe")) {
+		struct hostdev_set hs;
+		char *err = NULL;
+
+		if (hostdev_parse(device_arg, &hs, &err) < 0 || hostdev_check(&hs, &err) < 0) {
+			fprintf(stderr, "migcheck: %s\n", err);
+			free(err);
+			return 2;
+		}
+		hostdev_set_run(&hs);
+	}
+	if (!strcmp(cmd, "certify") && (optind < argc || !device_arg)) {
+		fprintf(stderr, "migcheck: certify takes --device host=SRC_BDF,DST_BDF and no "
+				"selection: its profile is fixed\n");
 		return 2;
 	}
 	if (!strcmp(cmd, "probe")) {
@@ -373,6 +404,15 @@ int main(int argc, char **argv)
 
 		if (cfg.via)
 			json_object_set_new(env, "libvirt", lv_environment());
+		if (hostdev_run())
+			json_object_set_new(env, "host_devices", hostdev_json(hostdev_run()));
+		if (!strcmp(cmd, "certify")) {
+			int code = certify_run(&cfg, env, invocation);
+
+			json_decref(env);
+			json_decref(invocation);
+			return code;
+		}
 		return mc_run(&cfg, &sel, env, invocation);
 	}
 }
