@@ -69,8 +69,7 @@ static const struct mx_value hardwares[] = {
 
 const struct mx_axis_def mx_axes[MX_NAXES] = {
     [MX_BACKEND] = {"backend", "VFIO backend", backends, true, MX_ROLE_ROW},
-    [MX_TRACKER] = {"tracker", "what the device and IOMMU can track", trackers, true,
-		    MX_ROLE_ROW},
+    [MX_TRACKER] = {"tracker", "what the device and IOMMU can track", trackers, true, MX_ROLE_ROW},
     [MX_EM] = {"enable-migration", "vfio-pci enable-migration", ems, true, MX_ROLE_NONE},
     [MX_VIOMMU] = {"viommu", "the guest's IOMMU", viommus, true, MX_ROLE_COLUMN},
     [MX_MIGRATION] = {"migration", "migration mode", migrations, true, MX_ROLE_COLUMN},
@@ -78,8 +77,8 @@ const struct mx_axis_def mx_axes[MX_NAXES] = {
     [MX_GUEST] = {"guest", "what runs in the guest", guests, false, MX_ROLE_NONE},
     [MX_GUEST_IOMMU] = {"guest-iommu", "the Linux guest's IOMMU mode", guest_iommus, false,
 			MX_ROLE_NONE},
-    [MX_INVALIDATION] = {"invalidation", "the Linux guest's IOTLB invalidation",
-			 invalidations, false, MX_ROLE_NONE},
+    [MX_INVALIDATION] = {"invalidation", "the Linux guest's IOTLB invalidation", invalidations,
+			 false, MX_ROLE_NONE},
     [MX_HARDWARE] = {"hardware", "what the VFIO devices are", hardwares, false, MX_ROLE_NONE},
 };
 
