@@ -53,9 +53,10 @@ static json_t *stats(json_t *runs, const char *key, double *median)
 			 "max", v[n - 1], "spread", v[n - 1] - v[0]);
 }
 
-static json_t *number_at(json_t *o, const char *a, const char *b, const char *c)
+/* metrics.<group>.<key> when it is a number, else null. */
+static json_t *number_at(json_t *metrics, const char *group, const char *key)
 {
-	json_t *x = json_object_get(json_object_get(json_object_get(o, a), b), c);
+	json_t *x = json_object_get(json_object_get(metrics, group), key);
 
 	return json_is_number(x) ? json_incref(x) : json_null();
 }
@@ -74,15 +75,16 @@ static json_t *find_case(json_t *report, const char *name)
 
 static json_t *run_entry(json_t *rec, int rep, const char *report_rel)
 {
-	json_t *m = json_object_get(rec, "metrics");
+	json_t *m = json_object_get(rec, "metrics"), *reason = json_object_get(rec, "reason");
+	json_t *result = json_object_get(rec, "result");
 
-	return json_pack(
-	    "{s:i, s:O, s:O*, s:o, s:o, s:o, s:o, s:s}", "repetition", rep, "result",
-	    json_object_get(rec, "result"), "reason", json_object_get(rec, "reason"), "downtime_ms",
-	    number_at(m, "migration", "downtime_ms", NULL), "downtime_events_ms",
-	    number_at(m, "migration", "downtime_events_ms", NULL), "guest_pause_ms",
-	    number_at(m, "guest", "guest_pause_ms", NULL), "device_state_bytes",
-	    number_at(m, "migration", "vfio_transferred_bytes", NULL), "report", report_rel);
+	return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "repetition", rep, "result",
+			 result ? json_incref(result) : json_string("error"), "reason",
+			 reason ? json_incref(reason) : json_null(), "downtime_ms",
+			 number_at(m, "migration", "downtime_ms"), "downtime_events_ms",
+			 number_at(m, "migration", "downtime_events_ms"), "guest_pause_ms",
+			 number_at(m, "guest", "guest_pause_ms"), "device_state_bytes",
+			 number_at(m, "migration", "vfio_transferred_bytes"), "report", report_rel);
 }
 
 /* pass, fail, known-defect, skip: the worst over the repetitions. */

@@ -322,13 +322,14 @@ static int check_group(const struct hostdev_set *s, int i, char **err)
 		return -1;
 	}
 	closedir(dir);
+	/* One QEMU owns a group whole: no group may hold devices of both sides. */
 	for (j = 0; j < s->n; j++) {
-		if (j == i || s->dev[j].group != d->group || j / 2 != i / 2)
+		if (s->dev[j].group != d->group || j % 2 == i % 2)
 			continue;
 		mc_set_err(err,
 			   "%s and %s share IOMMU group %d: the source's and the destination's "
 			   "devices must be in different groups (each QEMU owns its group)",
-			   s->dev[i & ~1].bdf, s->dev[i | 1].bdf, d->group);
+			   s->dev[i % 2 ? j : i].bdf, s->dev[i % 2 ? i : j].bdf, d->group);
 		return -1;
 	}
 	return 0;
@@ -390,11 +391,6 @@ int hostdev_check(struct hostdev_set *s, char **err)
 	for (i = 0; i < s->n; i++)
 		if (check_sysfs(&s->dev[i], err) < 0)
 			return -1;
-	for (i = 0; i < s->n; i++) {
-		if (check_group(s, i, err) < 0 || check_nodes(&s->dev[i], err) < 0)
-			return -1;
-		read_versions(&s->dev[i]);
-	}
 	for (i = 0; i < s->n; i += 2) {
 		const struct hostdev *a = &s->dev[i], *b = &s->dev[i + 1];
 
@@ -412,6 +408,11 @@ int hostdev_check(struct hostdev_set *s, char **err)
 				   a->bdf, a->driver, b->bdf, b->driver);
 			return -1;
 		}
+	}
+	for (i = 0; i < s->n; i++) {
+		if (check_group(s, i, err) < 0 || check_nodes(&s->dev[i], err) < 0)
+			return -1;
+		read_versions(&s->dev[i]);
 	}
 	for (i = 0; i < s->n; i++) {
 		if (devcaps_probe(s->dev[i].bdf, s->dev[i].group, s->dev[i].cdev, &s->dev[i].caps,

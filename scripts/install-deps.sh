@@ -7,7 +7,7 @@
 set -eu
 
 # package[:minimum version[:target release]]
-BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace iproute2 util-linux"
+BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace iproute2 util-linux python3-jsonschema"
 BPO_PKGS="qemu-system-x86:1:10.0 linux-libc-dev:6.12"
 # libvirt for `migcheck run --via libvirt`: named one by one from backports
 # (pkg/bookworm-backports) so that the rest, systemd above all, stays
