@@ -8,9 +8,12 @@
  *   migcheck bench [--repeat N] [SUITE|GLOB ...] phase timings and oracle speed
  *   migcheck ab --qemu-a A --qemu-b B [options] [SUITE|GLOB ...]  two builds compared
  *   migcheck render | compare | merge              work from report files (tools.h)
+ *   migcheck certify --device host=SRC,DST       certify host devices
  */
 #include "ab.h"
 #include "bench.h"
+#include "certify.h"
+#include "hostdev.h"
 #include "lvpair.h"
 #include "matrix.h"
 #include "mockdev.h"
@@ -49,7 +52,8 @@ static void usage(FILE *out)
 	      "       migcheck list  [options] [SUITE|GLOB ...]\n"
 	      "       migcheck probe [--json] [--qemu PATH] [--guest-dir DIR]\n"
 	      "       migcheck bench [--repeat N] [--oracle-mib M] [SUITE|GLOB ...]\n"
-	      "       migcheck ab    --qemu-a PATH --qemu-b PATH [options] [SUITE|GLOB ...]\n",
+	      "       migcheck ab    --qemu-a PATH --qemu-b PATH [options] [SUITE|GLOB ...]\n"
+	      "       migcheck certify --device host=SRC_BDF,DST_BDF [--qemu PATH] [-j N]\n",
 	      out);
 	tools_usage(out);
 	fprintf(
@@ -65,6 +69,10 @@ static void usage(FILE *out)
 	    "  --expectations DIR  policy tables and known defects per QEMU release\n"
 	    "                      (default: $MIGCHECK_EXPECTATIONS or the source tree's)\n"
 	    "  --run-id ID         name of the run directory (default: date-time-pid)\n"
+	    "  --device host=SRC_BDF,DST_BDF[,SRC_BDF,DST_BDF]\n"
+	    "                      host devices for the passthrough suite and certify, in\n"
+	    "                      pairs: the source's, then the destination's (README:\n"
+	    "                      Certifying a device); the host is checked first\n"
 	    "  --timeout SEC       per-case timeout, overriding each test's own\n"
 	    "  -j, --jobs N        run up to N cases at once (default 1); output keeps its order\n"
 	    "  --via qemu|libvirt  who starts and migrates the QEMUs of pair-based cases: the\n"
@@ -176,6 +184,7 @@ int main(int argc, char **argv)
 		OPT_QEMU_B,
 		OPT_FORMAT,
 		OPT_MOCK_KERNEL,
+		OPT_DEVICE,
 		OPT_AXIS = 512
 	};
 	static const struct option fixed_opts[] = {
@@ -201,6 +210,7 @@ int main(int argc, char **argv)
 	    {"qemu-b", required_argument, NULL, OPT_QEMU_B},
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"mock-kernel", required_argument, NULL, OPT_MOCK_KERNEL},
+	    {"device", required_argument, NULL, OPT_DEVICE},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	/* The fixed options, then one per axis of the table. */
@@ -216,7 +226,7 @@ int main(int argc, char **argv)
 	struct mc_selection sel = {0};
 	char *filters[MX_NAXES + 1] = {0};
 	int nfilters = 0;
-	const char *cmd;
+	const char *cmd, *device_arg = NULL;
 	bool json = false, repeat_given = false;
 	long repeat = 3, oracle_mib = 1024;
 	struct mc_shard shard = {0};
@@ -253,10 +263,10 @@ int main(int argc, char **argv)
 	if (tools_has(cmd))
 		return tools_main(argc, argv);
 	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe") &&
-	    strcmp(cmd, "bench") && strcmp(cmd, "ab")) {
+	    strcmp(cmd, "bench") && strcmp(cmd, "ab") && strcmp(cmd, "certify")) {
 		fprintf(stderr,
-			"migcheck: unknown command '%s' (try: run, list, probe, bench, ab, render, "
-			"compare, merge)\n",
+			"migcheck: unknown command '%s' (try: run, list, probe, bench, ab, certify, "
+			"render, compare, merge)\n",
 			cmd);
 		return 2;
 	}
@@ -388,6 +398,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_DEVICE:
+			device_arg = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -424,6 +437,23 @@ int main(int argc, char **argv)
 		cfg.via = NULL;
 	if (cfg.via && strcmp(cfg.via, "libvirt")) {
 		fprintf(stderr, "migcheck: --via takes qemu or libvirt, got '%s'\n", cfg.via);
+		return 2;
+	}
+	/* Host devices: checked before anything starts, refused with the reason. */
+	if (device_arg && strcmp(cmd, "list") && strcmp(cmd, "probe")) {
+		struct hostdev_set hs;
+		char *err = NULL;
+
+		if (hostdev_parse(device_arg, &hs, &err) < 0 || hostdev_check(&hs, &err) < 0) {
+			fprintf(stderr, "migcheck: %s\n", err);
+			free(err);
+			return 2;
+		}
+		hostdev_set_run(&hs);
+	}
+	if (!strcmp(cmd, "certify") && (optind < argc || !device_arg)) {
+		fprintf(stderr, "migcheck: certify takes --device host=SRC_BDF,DST_BDF and no "
+				"selection: its profile is fixed\n");
 		return 2;
 	}
 	if (!strcmp(cmd, "probe")) {
@@ -489,6 +519,15 @@ int main(int argc, char **argv)
 		json_object_set_new(env, "mock_kernel", json_string(mock_default_kernel()));
 		if (cfg.via)
 			json_object_set_new(env, "libvirt", lv_environment());
+		if (hostdev_run())
+			json_object_set_new(env, "host_devices", hostdev_json(hostdev_run()));
+		if (!strcmp(cmd, "certify")) {
+			int code = certify_run(&cfg, env, invocation);
+
+			json_decref(env);
+			json_decref(invocation);
+			return code;
+		}
 		return mc_run(&cfg, &sel, env, invocation);
 	}
 }

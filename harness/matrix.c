@@ -64,6 +64,12 @@ static const struct mx_value invalidations[] = {
     END,
 };
 
+static const struct mx_value hardwares[] = {
+    [MX_HW_MOCK] = {"mock", "mock", "the VFIO mock device (fixtures/vfiomock)"},
+    [MX_HW_HOST] = {"host", "host", "host devices named by --device host=BDF,BDF"},
+    END,
+};
+
 const struct mx_axis_def mx_axes[MX_NAXES] = {
     [MX_BACKEND] = {"backend", "VFIO backend", backends, true, MX_ROLE_ROW},
     [MX_TRACKER] = {"tracker", "what the device and IOMMU can track", trackers, true, MX_ROLE_ROW},
@@ -76,6 +82,7 @@ const struct mx_axis_def mx_axes[MX_NAXES] = {
 			MX_ROLE_NONE},
     [MX_INVALIDATION] = {"invalidation", "the Linux guest's IOTLB invalidation", invalidations,
 			 false, MX_ROLE_NONE},
+    [MX_HARDWARE] = {"hardware", "what the VFIO devices are", hardwares, false, MX_ROLE_NONE},
 };
 
 /* What each tracker value asks of the mock, indexed like trackers[]. */
@@ -163,6 +170,8 @@ void mx_cell_name(struct mx_cell *c)
 	size_t len = 0;
 	int a, n = 0;
 
+	if (c->v[MX_BACKEND] >= 0 && c->v[MX_HARDWARE] < 0)
+		c->v[MX_HARDWARE] = MX_HW_MOCK;
 	c->variant[0] = '\0';
 	for (a = 0; a < MX_NAXES; a++) {
 		if (!mx_axes[a].cell || c->v[a] < 0)

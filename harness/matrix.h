@@ -36,6 +36,7 @@ enum mx_axis {
 	MX_GUEST,
 	MX_GUEST_IOMMU,
 	MX_INVALIDATION,
+	MX_HARDWARE,
 	MX_NAXES
 };
 
@@ -48,6 +49,7 @@ enum mx_devices { MX_ONE_DEV, MX_TWO_P2P, MX_TWO_NO_P2P };
 enum mx_guest { MX_GUEST_LINUX, MX_GUEST_BARE };
 enum mx_guest_iommu { MX_GI_PT, MX_GI_NOPT };
 enum mx_invalidation { MX_INV_STRICT, MX_INV_LAZY };
+enum mx_hardware { MX_HW_MOCK, MX_HW_HOST };
 
 struct mx_value {
 	const char *name;    /* "device-log" */
@@ -95,6 +97,7 @@ bool mx_cell_valid(const struct mx_cell *c);
 /*
  * Fills axes[] from v[], and variant from the tokens of the cell axes
  * that are set (iommufd_hwpt_auto_novi_precopy_1dev for a whole cell).
+ * A cell with a backend and no hardware value is on the mock.
  */
 void mx_cell_name(struct mx_cell *c);
 /* Every valid cell of the matrix, named; returns the count (caller frees *out). */

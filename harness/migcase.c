@@ -2,6 +2,7 @@
 /* The runner of declarative migration cases (migcase.h has the sequence). */
 #include "migcase.h"
 #include "defects.h"
+#include "hostdev.h"
 #include "matrix.h"
 #include "migcase_int.h"
 #include "util.h"
@@ -311,6 +312,12 @@ static int launch(struct mcase *k)
 		}
 		k->have_rig = true;
 	}
+	if (s->host && hostrig_args(s->host, hostdev_run(), &k->host_args[VM_SRC],
+				    &k->host_args[VM_DST], &err) < 0) {
+		mc_case_error(k->c, "%s", err);
+		free(err);
+		return -1;
+	}
 	if (s->start_paused)
 		k->args = push_arg(k->args, &n, "-S");
 	/* The vIOMMU must precede the devices on the command line. */
@@ -324,6 +331,8 @@ static int launch(struct mcase *k)
 	free(vargs);
 	o.append = k->append;
 	o.extra_args = (const char *const *)k->args;
+	o.extra_args_side[VM_SRC] = (const char *const *)k->host_args[VM_SRC];
+	o.extra_args_side[VM_DST] = (const char *const *)k->host_args[VM_DST];
 	if (k->have_rig) {
 		o.env_side[VM_SRC] = (const char *const *)k->rig.env[VM_SRC];
 		o.env_side[VM_DST] = (const char *const *)k->rig.env[VM_DST];
@@ -822,6 +831,8 @@ void mcase_close(struct mcase *k)
 	for (i = 0; k->args && k->args[i]; i++)
 		free(k->args[i]);
 	free(k->args);
+	hostrig_free_args(k->host_args[VM_SRC]);
+	hostrig_free_args(k->host_args[VM_DST]);
 	free(k->append);
 	free(k->stderr_tail);
 	free(k->observed);
@@ -869,6 +880,10 @@ void mcase_register(struct mc_test *tests, size_t n)
 			cells[i].v[MX_GUEST_IOMMU] = s->guest_iommu;
 		if (s->mock.ndev)
 			cells[i].v[MX_BACKEND] = s->mock.backend;
+		if (s->host) {
+			cells[i].v[MX_BACKEND] = s->host->backend;
+			cells[i].v[MX_HARDWARE] = MX_HW_HOST;
+		}
 		mx_cell_name(&cells[i]);
 		tests[i].axes = cells[i].axes;
 	}

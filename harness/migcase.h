@@ -30,6 +30,7 @@
 #ifndef MIGCHECK_MIGCASE_H
 #define MIGCHECK_MIGCASE_H
 
+#include "hostrig.h"
 #include "migrate.h"
 #include "mockdev.h"
 #include "pair.h"
@@ -129,6 +130,7 @@ struct mcase_spec {
 	bool start_paused;  /* the source starts stopped; the runner continues it */
 	/* the devices */
 	struct mock_spec mock; /* ndev 0: no devices */
+	const struct host_spec *host; /* the run's host devices (hostdev.h), or NULL */
 	/* the workload */
 	unsigned buffer_mib; /* the agent's tagged buffer (0: none) */
 	bool dirtying;	     /* rewritten continuously */

@@ -11,6 +11,7 @@ struct mcase {
 	struct pair p;
 	struct mock_rig rig;
 	bool have_rig;
+	char **host_args[2]; /* per side, for host devices */
 	char **args;
 	char *append;
 	struct mig_run *mig; /* during the migration */

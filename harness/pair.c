@@ -24,6 +24,36 @@ static char *not_ready_reason(struct vm *vm, const char *err)
 	return why;
 }
 
+/* extra_args then one side's own, NULL-ended (malloc'd strings). */
+static char **join_args(const char *const *common, const char *const *own)
+{
+	size_t n = 0, i;
+	char **v;
+
+	for (i = 0; common && common[i]; i++)
+		n++;
+	for (i = 0; own && own[i]; i++)
+		n++;
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		abort();
+	n = 0;
+	for (i = 0; common && common[i]; i++)
+		v[n++] = strdup(common[i]);
+	for (i = 0; own && own[i]; i++)
+		v[n++] = strdup(own[i]);
+	return v;
+}
+
+static void free_args(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 {
 	const struct mc_config *cfg = mc_case_config(c);
@@ -54,10 +84,16 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		.extra_args = o->extra_args,
 		.env = o->env,
 	};
+	if (o->extra_args_side[VM_SRC] || o->extra_args_side[VM_DST]) {
+		p->side_args[VM_SRC] = join_args(o->extra_args, o->extra_args_side[VM_SRC]);
+		p->side_args[VM_DST] = join_args(o->extra_args, o->extra_args_side[VM_DST]);
+	}
 	{
 		struct vm_spec side = p->spec;
 
 		side.env = o->env_side[VM_SRC] ? o->env_side[VM_SRC] : o->env;
+		if (p->side_args[VM_SRC])
+			side.extra_args = (const char *const *)p->side_args[VM_SRC];
 		p->src = vm_start(&side, VM_SRC, mc_case_workdir(c), &fail, &err);
 	}
 	/* Exiting at start is QEMU refusing the configuration (a realize error). */
@@ -75,6 +111,8 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		struct vm_spec side = p->spec;
 
 		side.env = o->env_side[VM_DST] ? o->env_side[VM_DST] : o->env;
+		if (p->side_args[VM_DST])
+			side.extra_args = (const char *const *)p->side_args[VM_DST];
 		p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), NULL, &err);
 	}
 	if (!p->dst) {
@@ -257,6 +295,8 @@ int pair_new_destination(struct mc_case *c, struct pair *p, const char *const *e
 	snprintf(name, sizeof(name), "dst%d", ++p->generation + 1);
 	side.env = env;
 	side.name = name;
+	if (p->side_args[VM_DST])
+		side.extra_args = (const char *const *)p->side_args[VM_DST];
 	p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), NULL, &err);
 	if (!p->dst) {
 		mc_case_fail(c, "destination QEMU %s did not start: %s", name, err);
@@ -281,6 +321,9 @@ int pair_swap(struct mc_case *c, struct pair *p, const char *const *env)
 
 void pair_stop(struct pair *p)
 {
+	free_args(p->side_args[VM_SRC]);
+	free_args(p->side_args[VM_DST]);
+	p->side_args[VM_SRC] = p->side_args[VM_DST] = NULL;
 	if ((p->src && p->src->lv) || (p->dst && p->dst->lv)) {
 		lvpair_stop(p);
 		return;

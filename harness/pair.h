@@ -19,6 +19,8 @@ struct pair_opts {
 	const char *const *extra_args;	/* added to both command lines */
 	const char *const *env;		/* added to both environments */
 	const char *const *env_side[2];	/* per side (VM_SRC, VM_DST), instead of env */
+	/* added after extra_args on one side only (host devices differ per side), or NULL */
+	const char *const *extra_args_side[2];
 	/*
 	 * QEMU refusing the configuration at start (it exits with an error,
 	 * e.g. a VFIO realize error) skips the case with QEMU's words instead
@@ -35,6 +37,7 @@ struct pair {
 	char *append;
 	double t_launch;
 	int generation; /* destinations started after the first */
+	char **side_args[2]; /* each side's arguments when they differ, or NULL */
 };
 
 /* Starts both QEMUs; then waits for the source agent. */

@@ -8,8 +8,9 @@ set -eu
 
 # package[:minimum version[:target release]]
 # chromium and libxml2-utils: the report tests (HTML in a headless browser, JUnit schema);
+# python3-jsonschema: certificates checked against their schema;
 # libcap-dev and uuid-dev: building the kernel's VFIO selftests.
-BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace iproute2 util-linux chromium libxml2-utils libcap-dev uuid-dev"
+BASE_PKGS="gcc make meson ninja-build pkg-config libc6-dev libjansson-dev jq xz-utils zstd strace iproute2 util-linux chromium libxml2-utils python3-jsonschema libcap-dev uuid-dev"
 BPO_PKGS="qemu-system-x86:1:10.0 linux-libc-dev:6.12"
 # libvirt for `migcheck run --via libvirt`: named one by one from backports
 # (pkg/bookworm-backports) so that the rest, systemd above all, stays

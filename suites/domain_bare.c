@@ -196,7 +196,7 @@ static bool dma(struct dom *d, const char *step, uint64_t iova, uint64_t pages, 
 
 	d->w.dmas++;
 	d->dev.ops->clear(&d->dev);
-	d->dev.ops->dma_fill(&d->dev, iova, pages, seed);
+	d->dev.ops->fill(&d->dev, iova, pages, seed);
 	if (d->dev.ops->results(&d->dev, &r) < 0)
 		return step_error(d, step, qtest_error(d->g.qt));
 	if (e == DMA_FAULTS) {
@@ -747,7 +747,7 @@ static void stale_mapping(struct mc_case *c, const void *data)
 		struct dma_results res;
 
 		d.dev.ops->clear(&d.dev);
-		d.dev.ops->dma_fill(&d.dev, stale, 1, 99);
+		d.dev.ops->fill(&d.dev, stale, 1, 99);
 		d.dev.ops->results(&d.dev, &res);
 		dom_stale_dma(&d.w, res.pages_written == 1, NULL);
 	}

@@ -12,8 +12,13 @@
 #include <time.h>
 
 #include "devio.h"
+#include "dmabuf.h"
+#include "driver.h"
+#include "pcisys.h"
 #include "port.h"
 #include "proto.h"
+#include "vfioguest.h"
+#include "vfiomock-abi.h"
 
 /* Run lists stop here so a reply stays well inside one line. */
 #define RUNS_TEXT_MAX 3600
@@ -40,11 +45,11 @@ static void reply_devio_err(const struct request *rq, int ret)
 	proto_reply_err(rq, "%s", e[0] ? e : strerror(-ret));
 }
 
-static void reply_info(const struct request *rq, const struct devio_info *d)
+static void reply_info(const struct request *rq, const struct pcisys_info *d)
 {
 	proto_reply_ok(rq, "bdf=%s group=%d driver=%s type=%s vfio=%s bufs=%zu", d->bdf, d->group,
 		       d->driver[0] ? d->driver : "none", d->type[0] ? d->type : "none",
-		       vfio_stage_name(vfio_stage_now()), vfio_buf_count());
+		       vfio_stage_name(vfio_stage_now()), vfiobuf_count());
 }
 
 /*
@@ -63,13 +68,13 @@ static uint64_t runs_text(char *out, size_t size, const uint8_t *va, uint64_t io
 	out[0] = '\0';
 	for (i = 0; i < pages; i++) {
 		const uint8_t *p =
-		    va ? va + i * DEVIO_PAGE : vfio_buf_page(iova + i * DEVIO_PAGE, NULL);
+		    va ? va + i * DEVIO_PAGE : vfiobuf_page(iova + i * DEVIO_PAGE, NULL);
 
 		if (!p) {
 			*err = -ENOENT;
 			return i;
 		}
-		*err = va ? devio_gpa(p, &gpa) : vfio_buf_gpa(p, &gpa);
+		*err = va ? pagemap_gpa(p, &gpa) : vfiobuf_gpa(p, &gpa);
 		if (*err)
 			return i;
 		if (n && gpa == start + n * DEVIO_PAGE) {
@@ -96,7 +101,7 @@ static uint64_t runs_text(char *out, size_t size, const uint8_t *va, uint64_t io
 
 static void dev_find(struct request *rq)
 {
-	struct devio_info d;
+	struct pcisys_info d;
 	uint64_t vendor, device;
 	int ret;
 
@@ -104,7 +109,7 @@ static void dev_find(struct request *rq)
 	    !proto_arg_u64(rq, "vendor", VFM_PCI_VENDOR, &vendor) ||
 	    !proto_arg_u64(rq, "device", VFM_PCI_DEVICE, &device))
 		return;
-	ret = devio_find((uint16_t)vendor, (uint16_t)device, &d);
+	ret = pcisys_find((uint16_t)vendor, (uint16_t)device, &d);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -113,12 +118,12 @@ static void dev_find(struct request *rq)
 
 static void dev_status(struct request *rq)
 {
-	struct devio_info d;
+	struct pcisys_info d;
 	int ret;
 
 	if (!proto_args_allowed(rq, NULL))
 		return;
-	ret = devio_info(&d);
+	ret = pcisys_info(&d);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -128,14 +133,20 @@ static void dev_status(struct request *rq)
 static void dev_bind(struct request *rq, bool bind)
 {
 	const char *driver = proto_arg_str(rq, "driver");
-	struct devio_info d;
+	struct pcisys_info d;
 	int ret;
 
 	if (!proto_args_allowed(rq, bind ? "driver" : NULL, NULL))
 		return;
-	ret = bind ? devio_bind(driver ? driver : "vfio-pci") : devio_unbind();
+	if (!bind && vfio_stage_now() != VFIO_NONE) {
+		/* The group is held: unbinding would pull the device from under VFIO. */
+		proto_reply_err(rq, "VFIO is open (%s): close it first",
+				vfio_stage_name(vfio_stage_now()));
+		return;
+	}
+	ret = bind ? pcisys_bind(driver ? driver : "vfio-pci") : pcisys_unbind();
 	if (!ret)
-		ret = devio_info(&d);
+		ret = pcisys_info(&d);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -155,45 +166,73 @@ static void dev_group_type(struct request *rq)
 		proto_reply_err(rq, "missing argument type");
 		return;
 	}
-	ret = devio_group_type(type, back, sizeof(back));
+	ret = pcisys_group_type(type, back, sizeof(back));
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
 		proto_reply_ok(rq, "type=%s ms=%.1f", back, now_ms() - t0);
 }
 
-/* Command register: MEM (bit 1) and BME (bit 2) on, or BME off. */
-static int set_command(bool via_vfio, bool bme, uint16_t *out)
-{
-	uint16_t cmd;
-	int ret = via_vfio ? 0 : devio_sysfs_wake();
-
-	if (!ret)
-		ret = via_vfio ? vfio_cfg_read(4, &cmd, 2) : devio_sysfs_cfg_read(4, &cmd, 2);
-	if (ret)
-		return ret;
-	cmd = bme ? cmd | 0x6 : cmd & ~0x4;
-	ret = via_vfio ? vfio_cfg_write(4, &cmd, 2) : devio_sysfs_cfg_write(4, &cmd, 2);
-	if (ret)
-		return ret;
-	ret = via_vfio ? vfio_cfg_read(4, &cmd, 2) : devio_sysfs_cfg_read(4, &cmd, 2);
-	*out = cmd;
-	return ret;
-}
-
 static void enable(struct request *rq, bool via_vfio)
 {
+	struct dma_dev d = {.via = via_vfio ? DEV_VIA_VFIO : DEV_VIA_SYSFS};
 	uint64_t bme;
 	uint16_t cmd;
 	int ret;
 
 	if (!proto_args_allowed(rq, "bme", NULL) || !proto_arg_u64(rq, "bme", 1, &bme))
 		return;
-	ret = set_command(via_vfio, bme != 0, &cmd);
+	ret = dev_enable(&d, bme != 0, &cmd);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
 		proto_reply_ok(rq, "command=0x%04x", cmd);
+}
+
+/* What a one-shot fill did: the device's counters and what landed in agent buffers. */
+struct fill_result {
+	uint64_t status, written, faulted;
+	uint64_t landed; /* pages of agent buffers that hold the fill */
+	uint64_t in_buffers;
+	const struct dma_driver_ops *ops; /* the driver that filled */
+};
+
+/*
+ * The found device's driver, without probing: clear the counters, fill,
+ * read the results, then look at every fill page inside a VFIO buffer.
+ */
+static int fill_once(bool via_vfio, uint64_t iova, uint64_t pages, uint64_t seed,
+		     struct fill_result *r)
+{
+	struct dma_dev d = {.via = via_vfio ? DEV_VIA_VFIO : DEV_VIA_SYSFS};
+	struct dma_results res;
+	struct pcisys_info info;
+	uint64_t i;
+	int ret = pcisys_info(&info);
+
+	memset(r, 0, sizeof(*r));
+	if (ret)
+		return ret;
+	d.ops = driver_find(info.vendor, info.device);
+	if (!d.ops)
+		return devio_refuse(ENODEV, "no driver for %04x:%04x (drivers: %s)", info.vendor,
+				    info.device, driver_names());
+	if ((ret = d.ops->clear(&d)) || (ret = d.ops->fill(&d, iova, pages, seed)) ||
+	    (ret = d.ops->results(&d, &res)))
+		return ret;
+	r->ops = d.ops;
+	r->status = res.status;
+	r->written = res.pages_written;
+	r->faulted = res.pages_faulted;
+	for (i = 0; i < pages; i++) {
+		uint8_t *p = vfiobuf_page(iova + i * DEVIO_PAGE, NULL);
+
+		if (!p)
+			continue;
+		r->in_buffers++;
+		r->landed += d.ops->fill_check(p, seed, i);
+	}
+	return 0;
 }
 
 static void reply_fill(const struct request *rq, const struct fill_result *r, const char *path)
@@ -219,7 +258,7 @@ static void dev_fill(struct request *rq)
 
 	if (!fill_args(rq, &iova, &pages, &seed))
 		return;
-	ret = devio_fill(false, iova, pages, seed, &r);
+	ret = fill_once(false, iova, pages, seed, &r);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -271,9 +310,9 @@ static void dev_fill_phys(struct request *rq)
 	for (i = 0; i < pages; i++) {
 		uint8_t *p = phys.mem + i * DEVIO_PAGE;
 
-		ret = devio_gpa(p, &gpa);
+		ret = pagemap_gpa(p, &gpa);
 		if (!ret)
-			ret = devio_fill(false, gpa, 1, seed + i, &r);
+			ret = fill_once(false, gpa, 1, seed + i, &r);
 		if (ret) {
 			reply_devio_err(rq, ret);
 			return;
@@ -282,7 +321,7 @@ static void dev_fill_phys(struct request *rq)
 		sum.written += r.written;
 		sum.faulted += r.faulted;
 		sum.in_buffers++;
-		sum.landed += devio_fill_landed(p, seed + i, 0);
+		sum.landed += r.ops->fill_check(p, seed + i, 0);
 	}
 	reply_fill(rq, &sum, "sysfs-phys");
 }
@@ -368,7 +407,7 @@ static void vfio_open_cmd(struct request *rq)
 static void vfio_close_cmd(struct request *rq)
 {
 	uint64_t unmap;
-	size_t live = vfio_buf_count();
+	size_t live = vfiobuf_count();
 	double t0 = now_ms();
 	int ret;
 
@@ -392,7 +431,7 @@ static void vfio_map_cmd(struct request *rq)
 	    !proto_arg_u64(rq, "write", 1, &write) || !proto_arg_u64(rq, "each", 0, &each) ||
 	    !proto_arg_u64(rq, "phys", 0, &gpa))
 		return;
-	ret = vfio_map(iova, pages, write != 0, each != 0, gpa);
+	ret = vfiobuf_map(iova, pages, write != 0, each != 0, gpa);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -410,7 +449,7 @@ static void vfio_unmap_cmd(struct request *rq)
 	    !proto_arg_u64(rq, "iova", -1, &iova) || !proto_arg_u64(rq, "pages", 1, &pages) ||
 	    !proto_arg_u64(rq, "each", 0, &each))
 		return;
-	ret = vfio_unmap(iova, pages, each != 0, &bytes);
+	ret = vfiobuf_unmap(iova, pages, each != 0, &bytes);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -428,10 +467,10 @@ static void vfio_storm_cmd(struct request *rq)
 	    !proto_arg_u64(rq, "iova", -1, &iova) || !proto_arg_u64(rq, "pages", 256, &pages) ||
 	    !proto_arg_u64(rq, "write", 1, &write))
 		return;
-	ret = vfio_map(iova, pages, write != 0, true, 0);
+	ret = vfiobuf_map(iova, pages, write != 0, true, 0);
 	t1 = now_ms();
 	if (!ret)
-		ret = vfio_unmap(iova, pages, true, &bytes);
+		ret = vfiobuf_unmap(iova, pages, true, &bytes);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -467,7 +506,7 @@ static void vfio_fill_cmd(struct request *rq)
 
 	if (!fill_args(rq, &iova, &pages, &seed))
 		return;
-	ret = devio_fill(true, iova, pages, seed, &r);
+	ret = fill_once(true, iova, pages, seed, &r);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else
@@ -478,7 +517,7 @@ static void vfio_status_cmd(struct request *rq)
 {
 	if (proto_args_allowed(rq, NULL))
 		proto_reply_ok(rq, "stage=%s bufs=%zu bar=%s", vfio_stage_name(vfio_stage_now()),
-			       vfio_buf_count(), vfio_bar_path());
+			       vfiobuf_count(), vfio_bar_path());
 }
 
 void devcmd_vfio(struct request *rq)
@@ -522,10 +561,11 @@ void devcmd_marker(struct request *rq)
 	if (!proto_no_sub(rq) || !proto_args_allowed(rq, "value", NULL) ||
 	    !proto_arg_u64(rq, "value", -1, &value))
 		return;
-	ret = via_vfio ? 0 : devio_sysfs_wake();
+	/* The mock's own register: its log records the value. */
+	ret = via_vfio ? 0 : pcisys_wake();
 	if (!ret)
-		ret = via_vfio ? vfio_bar_write(VFM_REG_MARKER, value)
-			       : devio_sysfs_bar_write(VFM_REG_MARKER, value);
+		ret = via_vfio ? vfio_bar_write(0, VFM_REG_MARKER, 8, value)
+			       : pcisys_bar_write(0, VFM_REG_MARKER, 8, value);
 	if (ret)
 		reply_devio_err(rq, ret);
 	else

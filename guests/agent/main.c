@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "devio.h"
+#include "dmabuf.h"
+#include "pcisys.h"
 #include "modload.h"
 #include "port.h"
 #include "proto.h"
@@ -85,10 +86,10 @@ int main(int argc, char **argv)
 			modules = optarg;
 			break;
 		case 's':
-			devio_set_sysfs(optarg);
+			pcisys_set_root(optarg);
 			break;
 		case 'd':
-			devio_set_devmem(optarg);
+			dmabuf_set_devmem(optarg);
 			break;
 		case 'h':
 			usage(stdout);

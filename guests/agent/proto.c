@@ -419,6 +419,7 @@ static const struct {
     {"ready", cmd_ready},   {"echo", cmd_echo},		  {"cpu-dirty", cmd_cpu_dirty},
     {"verify", cmd_verify}, {"heartbeat", cmd_heartbeat}, {"modules", cmd_modules},
     {"dev", devcmd_dev},    {"vfio", devcmd_vfio},	  {"marker", devcmd_marker},
+    {"dma", dmacmd_dma},
 };
 
 bool proto_handle_line(char *line, size_t len)

@@ -61,5 +61,7 @@ bool proto_no_sub(const struct request *rq);
 void devcmd_dev(struct request *rq);
 void devcmd_vfio(struct request *rq);
 void devcmd_marker(struct request *rq);
+/* Device DMA through the drivers (dmacmd.c). */
+void dmacmd_dma(struct request *rq);
 
 #endif /* MIGCHECK_AGENT_PROTO_H */

@@ -75,9 +75,10 @@ int dma_dev_probe(struct dma_dev *d, struct qtest *qt, const struct dma_driver_o
 			abort();
 		return -1;
 	}
-	if (ops->init && ops->init(d) < 0) {
+	if (ops->probe(d) < 0 || ops->init(d) < 0) {
 		if (err && !*err &&
-		    asprintf(err, "%s: init failed%s%s", ops->name, qtest_error(qt) ? ": " : "",
+		    asprintf(err, "%s at 00:%02x.%x: not ready (identity or init)%s%s", ops->name,
+			     devfn >> 3, devfn & 7, qtest_error(qt) ? ": " : "",
 			     qtest_error(qt) ? qtest_error(qt) : "") < 0)
 			abort();
 		return -1;
@@ -87,40 +88,94 @@ int dma_dev_probe(struct dma_dev *d, struct qtest *qt, const struct dma_driver_o
 
 /* ---- the VFIO mock device (vfiomock-abi.h) ---- */
 
-static int vfiomock_init(struct dma_dev *d)
+static int reg_write(struct dma_dev *d, unsigned reg, uint64_t val)
 {
-	uint64_t id = qtest_readq(d->qt, d->bar0 + VFM_REG_ID);
-
-	return (uint32_t)id == VFM_ID_MAGIC ? 0 : -1;
+	return qtest_writeq(d->qt, d->bar0 + reg, val);
 }
 
-static int vfiomock_fill(struct dma_dev *d, uint64_t iova, uint64_t pages, uint64_t seed)
+static uint64_t reg_read(struct dma_dev *d, unsigned reg)
 {
-	qtest_writeq(d->qt, d->bar0 + VFM_REG_FILL_IOVA, iova);
-	qtest_writeq(d->qt, d->bar0 + VFM_REG_FILL_PAGES, pages);
-	qtest_writeq(d->qt, d->bar0 + VFM_REG_FILL_SEED, seed);
-	return qtest_writeq(d->qt, d->bar0 + VFM_REG_CMD, VFM_CMD_FILL);
+	return qtest_readq(d->qt, d->bar0 + reg);
 }
 
-static int vfiomock_results(struct dma_dev *d, struct dma_results *r)
+static int vfiomock_probe(struct dma_dev *d)
 {
-	r->status = qtest_readq(d->qt, d->bar0 + VFM_REG_CMD);
-	r->pages_written = qtest_readq(d->qt, d->bar0 + VFM_REG_PAGES_WRITTEN);
-	r->pages_faulted = qtest_readq(d->qt, d->bar0 + VFM_REG_PAGES_FAULTED);
-	return qtest_error(d->qt) ? -1 : 0;
+	return (uint32_t)reg_read(d, VFM_REG_ID) == VFM_ID_MAGIC ? 0 : -1;
 }
 
 static int vfiomock_clear(struct dma_dev *d)
 {
-	return qtest_writeq(d->qt, d->bar0 + VFM_REG_CMD, VFM_CMD_CLEAR_COUNTERS);
+	return reg_write(d, VFM_REG_CMD, VFM_CMD_CLEAR_COUNTERS);
+}
+
+static int vfiomock_fill(struct dma_dev *d, uint64_t addr, uint64_t pages, uint64_t seed)
+{
+	reg_write(d, VFM_REG_FILL_IOVA, addr);
+	reg_write(d, VFM_REG_FILL_PAGES, pages);
+	reg_write(d, VFM_REG_FILL_SEED, seed);
+	return reg_write(d, VFM_REG_CMD, VFM_CMD_FILL);
+}
+
+static bool vfiomock_fill_check(const void *page, uint64_t seed, uint64_t index)
+{
+	const uint64_t *w = page;
+
+	return w[0] == VFM_FILL_MAGIC && w[1] == seed && w[2] == index;
+}
+
+static int vfiomock_ring_start(struct dma_dev *d, uint64_t addr, uint64_t pages, uint64_t rate)
+{
+	reg_write(d, VFM_REG_RING_IOVA, addr);
+	reg_write(d, VFM_REG_RING_PAGES, pages);
+	reg_write(d, VFM_REG_RING_RATE, rate);
+	reg_write(d, VFM_REG_CMD, VFM_CMD_RING_START);
+	return qtest_error(d->qt) || reg_read(d, VFM_REG_CMD) ? -1 : 0;
+}
+
+static int vfiomock_ring_stop(struct dma_dev *d, uint64_t *next_seq)
+{
+	reg_write(d, VFM_REG_CMD, VFM_CMD_RING_STOP);
+	*next_seq = reg_read(d, VFM_REG_SEQ);
+	return qtest_error(d->qt) ? -1 : 0;
+}
+
+static bool vfiomock_ring_decode(const void *page, uint64_t index, uint64_t *seq)
+{
+	const uint64_t *w = page;
+
+	if (w[0] != VFM_RING_MAGIC || w[2] != index || w[3] != (w[1] ^ VFM_RING_MAGIC))
+		return false;
+	*seq = w[1];
+	return true;
+}
+
+static int vfiomock_results(struct dma_dev *d, struct dma_results *r)
+{
+	r->status = reg_read(d, VFM_REG_CMD);
+	r->pages_written = reg_read(d, VFM_REG_PAGES_WRITTEN);
+	r->pages_faulted = reg_read(d, VFM_REG_PAGES_FAULTED);
+	return qtest_error(d->qt) ? -1 : 0;
+}
+
+static void vfiomock_remove(struct dma_dev *d)
+{
+	uint64_t seq;
+
+	vfiomock_ring_stop(d, &seq);
 }
 
 const struct dma_driver_ops vfiomock_dma_ops = {
     .name = "vfiomock",
     .vendor = VFM_PCI_VENDOR,
     .device = VFM_PCI_DEVICE,
-    .init = vfiomock_init,
-    .dma_fill = vfiomock_fill,
-    .results = vfiomock_results,
+    .probe = vfiomock_probe,
+    .init = vfiomock_clear,
+    .remove = vfiomock_remove,
     .clear = vfiomock_clear,
+    .fill = vfiomock_fill,
+    .fill_check = vfiomock_fill_check,
+    .ring_start = vfiomock_ring_start,
+    .ring_stop = vfiomock_ring_stop,
+    .ring_decode = vfiomock_ring_decode,
+    .results = vfiomock_results,
 };

@@ -286,6 +286,37 @@ TEST(vfio_commands_check_their_state)
 	fake_free(&f);
 }
 
+TEST(dma_commands_check_their_state)
+{
+	struct agent a;
+	struct fake f;
+	char r[LINE];
+
+	ASSERT_TRUE(fake_sysfs(&f));
+	START(a, f);
+	CMD(a, "1 dma open", r);
+	EXPECT_STREQ(r, "1 err no device: run dev find first");
+	CMD(a, "2 dma fill", r);
+	EXPECT_STREQ(r, "2 err no DMA device: run dma open first");
+	CMD(a, "3 dma status", r);
+	EXPECT_STREQ(r, "3 ok driver=none via=none fill_pages=0 stream=none running=0");
+	CMD(a, "4 dev find vendor=0x8086 device=0x2918", r);
+	/* A device no driver is registered for: the commands never guess. */
+	CMD(a, "5 dma open", r);
+	EXPECT_STREQ(r, "5 err no driver for 8086:2918 (drivers: vfiomock)");
+	CMD(a, "6 dma open via=pci", r);
+	EXPECT_STREQ(r, "6 err bad value for via: pci (sysfs or vfio)");
+	CMD(a, "7 dev find", r);
+	CMD(a, "8 dma open via=vfio", r);
+	EXPECT_STREQ(r, "8 err via vfio needs the VFIO device open (stage none)");
+	CMD(a, "9 dma", r);
+	EXPECT_EQ(strncmp(r, "9 err dma needs open", 20), 0);
+	CMD(a, "10 dma frob", r);
+	EXPECT_STREQ(r, "10 err unknown dma subcommand frob");
+	agent_stop(&a);
+	fake_free(&f);
+}
+
 /* ---- against the VFIO mock ---- */
 
 static bool mock_env(struct fake *f)
@@ -484,6 +515,81 @@ TEST(vfio_gpa_runs)
 	}
 	CMD(a, "5 vfio gpa iova=0x200000 pages=1", r);
 	EXPECT_STREQ(r, "5 err iova 0x200000 is not in a mapped buffer");
+	agent_stop(&a);
+	fake_free(&f);
+}
+
+/* The mock's driver through the in-guest VFIO device: fill, verify, stream. */
+TEST(dma_mock_driver_through_vfio)
+{
+	struct agent a;
+	struct fake f;
+	char r[LINE], v[64];
+
+	MOCK_START(a, f);
+	CMD(a, "1 dev find", r);
+	CMD(a, "2 vfio open", r);
+	ASSERT_EQ(strncmp(r, "2 ok", 4), 0);
+	CMD(a, "3 dma open", r);
+	EXPECT_STREQ(r, "3 ok driver=vfiomock via=vfio bdf=" BDF " ops=fill,ring");
+	CMD(a, "4 dma open", r);
+	EXPECT_STREQ(r, "4 err dma is open (vfiomock via vfio): close it first");
+	/* dma open turned Bus Master on: every page lands. */
+	CMD(a, "5 dma fill pages=8 seed=3", r);
+	ASSERT_EQ(strncmp(r, "5 ok ", 5), 0);
+	EXPECT_EQ(kv_num(r, "written"), 8);
+	EXPECT_EQ(kv_num(r, "faulted"), 0);
+	EXPECT_EQ(kv_num(r, "landed"), 8);
+	EXPECT_EQ(kv_num(r, "status"), 0);
+	/* Driver buffers sit in the agent's IOVA window, mapped like any VFIO buffer. */
+	EXPECT_EQ(kv_num(r, "addr"), 0x4000000000ll);
+	CMD(a, "6 vfio status", r);
+	EXPECT_STREQ(r, "6 ok stage=device bufs=1 bar=pread");
+	CMD(a, "7 dma verify", r);
+	EXPECT_STREQ(r, "7 ok checked=8 seed=3");
+	/* A refill is DMA only, over the same buffer. */
+	CMD(a, "8 dma fill pages=8 seed=4", r);
+	EXPECT_EQ(kv_num(r, "landed"), 8);
+	CMD(a, "9 dma corrupt index=5", r);
+	EXPECT_STREQ(r, "9 ok index=5");
+	CMD(a, "10 dma verify", r);
+	ASSERT_EQ(strncmp(r, "10 err ", 7), 0);
+	EXPECT_EQ(kv_num(r, "bad"), 1);
+	EXPECT_EQ(kv_num(r, "first"), 5);
+	EXPECT_EQ(kv_num(r, "seed"), 4);
+	CMD(a, "11 dma memcpy", r);
+	EXPECT_STREQ(r, "11 err driver vfiomock has no memcpy");
+	CMD(a, "12 dma stream-check", r);
+	EXPECT_STREQ(r, "12 err no stream: run dma stream start first");
+	CMD(a, "13 dma stream-start pages=16 rate=4000", r);
+	ASSERT_EQ(strncmp(r, "13 ok engine=ring pages=16 rate=4000 ", 37), 0);
+	EXPECT_EQ(kv_num(r, "addr"), 0x4000008000ll);
+	CMD(a, "14 dma status", r);
+	EXPECT_STREQ(r, "14 ok driver=vfiomock via=vfio fill_pages=8 stream=ring running=1");
+	usleep(20000);
+	CMD(a, "15 dma stream-stop", r);
+	ASSERT_EQ(strncmp(r, "15 ok seq=", 10), 0);
+	CMD(a, "16 dma stream-check", r);
+	ASSERT_EQ(strncmp(r, "16 ok ", 6), 0);
+	EXPECT_EQ(kv_num(r, "pages"), 16);
+	EXPECT_EQ(kv_num(r, "checked"), 16);
+	ASSERT_TRUE(kv_get(r, "engine", v, sizeof(v)));
+	EXPECT_STREQ(v, "ring");
+	/* The check's negative control: one damaged stream page is found. */
+	CMD(a, "17 dma corrupt what=stream index=3", r);
+	CMD(a, "18 dma stream-check", r);
+	ASSERT_EQ(strncmp(r, "18 err ", 7), 0);
+	EXPECT_EQ(kv_num(r, "bad"), 1);
+	EXPECT_EQ(kv_num(r, "first"), 3);
+	CMD(a, "19 dma results", r);
+	ASSERT_EQ(strncmp(r, "19 ok written=", 14), 0);
+	CMD(a, "20 dma close", r);
+	EXPECT_STREQ(r, "20 ok closed=1");
+	/* Its buffers went with it. */
+	CMD(a, "21 vfio status", r);
+	EXPECT_STREQ(r, "21 ok stage=device bufs=0 bar=pread");
+	CMD(a, "22 dma status", r);
+	EXPECT_STREQ(r, "22 ok driver=none via=none fill_pages=0 stream=none running=0");
 	agent_stop(&a);
 	fake_free(&f);
 }

@@ -80,12 +80,16 @@ TEST(matrix_names_are_stable_and_unique)
 	EXPECT_STREQ(c.axes[0], "backend=iommufd-fd");
 	EXPECT_STREQ(c.axes[1], "tracker=none");
 	EXPECT_STREQ(c.axes[5], "devices=2-nop2p");
-	ASSERT_NULL(c.axes[6]);
+	/* A cell with devices is on the mock unless it says otherwise. */
+	EXPECT_STREQ(c.axes[6], "hardware=mock");
+	ASSERT_NULL(c.axes[7]);
 	/* An axis outside the cell names nothing in the variant, but selects. */
 	c.v[MX_GUEST] = MX_GUEST_LINUX;
+	c.v[MX_HARDWARE] = MX_HW_HOST;
 	mx_cell_name(&c);
 	EXPECT_STREQ(c.variant, "iommufdfd_notrack_on_vtdsm_multifd_2nop2p");
 	EXPECT_STREQ(c.axes[6], "guest=linux");
+	EXPECT_STREQ(c.axes[7], "hardware=host");
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
 			if (!strcmp(cells[i].variant, cells[j].variant))
