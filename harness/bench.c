@@ -101,13 +101,14 @@ int mc_bench(const struct mc_config *cfg, const struct mc_selection *sel, int re
 		doc = json_load_file(path, 0, NULL);
 		json_array_foreach(json_object_get(doc, "cases"), i, cs)
 		{
-			struct series *s = find_series(&all, &nall,
-						       json_string_value(json_object_get(cs, "name")));
+			struct series *s = find_series(
+			    &all, &nall, json_string_value(json_object_get(cs, "name")));
 
 			if (strcmp(json_string_value(json_object_get(cs, "result")) ?: "", "pass"))
 				s->failures++;
 			for (p = 0; p < 3; p++) {
-				json_t *v = json_object_get(json_object_get(cs, "phases"), phases[p]);
+				json_t *v =
+				    json_object_get(json_object_get(cs, "phases"), phases[p]);
 
 				if (!json_is_number(v))
 					continue;

@@ -93,8 +93,7 @@ static void on_src_event(struct lvmon *mon, const char *event, json_t *data, voi
 static void abort_job(struct lvmig *m, json_t *record);
 
 /* The first end wins, as in mig_run(). */
-static void end_with(struct mig_result *r, enum mig_outcome o, enum vm_role side,
-		     const char *error)
+static void end_with(struct mig_result *r, enum mig_outcome o, enum vm_role side, const char *error)
 {
 	if (r->status)
 		return;
@@ -419,8 +418,8 @@ int lvmig_run(struct lvmig_request *q, const struct mig_plan *plan, struct mig_r
 					json_object_set_new(q->record, "pre_switchover_seen",
 							    json_true());
 					if (!r->status)
-						hook(&m, run, plan, MIG_AT_PRE_SWITCHOVER, r->passes,
-						     r);
+						hook(&m, run, plan, MIG_AT_PRE_SWITCHOVER,
+						     r->passes, r);
 				}
 			}
 		}

@@ -661,7 +661,6 @@ static bool side_stopped(struct lvpair *lp, int side, char **state)
 	return st != VIR_DOMAIN_RUNNING;
 }
 
-
 int lvpair_resume(struct mc_case *c, struct pair *p, struct mig_result *r)
 {
 	struct lvpair *lp = p->dst->lv->lp;

@@ -264,10 +264,11 @@ int main(int argc, char **argv)
 		return tools_main(argc, argv);
 	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "probe") &&
 	    strcmp(cmd, "bench") && strcmp(cmd, "ab") && strcmp(cmd, "certify")) {
-		fprintf(stderr,
-			"migcheck: unknown command '%s' (try: run, list, probe, bench, ab, certify, "
-			"render, compare, merge)\n",
-			cmd);
+		fprintf(
+		    stderr,
+		    "migcheck: unknown command '%s' (try: run, list, probe, bench, ab, certify, "
+		    "render, compare, merge)\n",
+		    cmd);
 		return 2;
 	}
 	opterr = 0;

@@ -726,7 +726,7 @@ struct mcase *mcase_open(struct mc_case *c, const struct mcase_spec *s)
 	/* A case of several runs is a negative control if any run injects a fault. */
 	if (!mcase_is_control(c))
 		mc_case_set(c, "kind",
-			    json_string(s->detect[0].oracle		       ? "negative-control"
+			    json_string(s->detect[0].oracle		   ? "negative-control"
 					: s->expect.outcome == MCASE_FAILS ? "error-path"
 									   : "conformance"));
 	if (!detect_valid(k) || launch(k) < 0 || run_hooks(k, MCASE_LAUNCHED, 0) < 0)

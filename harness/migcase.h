@@ -129,7 +129,7 @@ struct mcase_spec {
 	int invalidation;   /* enum mx_invalidation, or -1: the kernel's default */
 	bool start_paused;  /* the source starts stopped; the runner continues it */
 	/* the devices */
-	struct mock_spec mock; /* ndev 0: no devices */
+	struct mock_spec mock;	      /* ndev 0: no devices */
 	const struct host_spec *host; /* the run's host devices (hostdev.h), or NULL */
 	/* the workload */
 	unsigned buffer_mib; /* the agent's tagged buffer (0: none) */

@@ -65,8 +65,8 @@ int mig_pump_all(struct vm *src, struct vm *dst, int timeout_ms, char **err)
 		if (vms[i]->qmp && !qmp_closed(vms[i]->qmp))
 			pfd[n++] = (struct pollfd){.fd = qmp_fd(vms[i]->qmp), .events = POLLIN};
 		if (vms[i]->agent)
-			pfd[n++] = (struct pollfd){.fd = agentlink_fd(vms[i]->agent),
-						   .events = POLLIN};
+			pfd[n++] =
+			    (struct pollfd){.fd = agentlink_fd(vms[i]->agent), .events = POLLIN};
 	}
 	if (poll(pfd, n, timeout_ms) <= 0)
 		return 0;
@@ -87,9 +87,9 @@ static bool cap_supported(json_t *caps, const char *name)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(caps, i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "capability")) ?: "", name))
-			return true;
+	json_array_foreach(caps, i,
+			   c) if (!strcmp(json_string_value(json_object_get(c, "capability")) ?: "",
+					  name)) return true;
 	return false;
 }
 
@@ -99,8 +99,8 @@ static int set_caps(struct vm *vm, const char **names, int n, char **err)
 	int i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:b}", "capability", names[i], "state",
-						     1));
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:b}", "capability", names[i], "state", 1));
 	return qmp_call_void(vm->qmp, "migrate-set-capabilities",
 			     json_pack("{s:o}", "capabilities", arr), QMP_TIMEOUT_MS, err);
 }
@@ -125,9 +125,8 @@ static json_t *channels(const char *name)
 const char *mig_outcome_name(enum mig_outcome o)
 {
 	static const char *const names[] = {
-	    [MIG_COMPLETED] = "completed", [MIG_REFUSED] = "refused",
-	    [MIG_FAILED] = "failed",	   [MIG_CANCELLED] = "cancelled",
-	    [MIG_TIMEOUT] = "timeout",	   [MIG_DIED] = "died",
+	    [MIG_COMPLETED] = "completed", [MIG_REFUSED] = "refused", [MIG_FAILED] = "failed",
+	    [MIG_CANCELLED] = "cancelled", [MIG_TIMEOUT] = "timeout", [MIG_DIED] = "died",
 	    [MIG_LOST] = "lost",
 	};
 
@@ -239,8 +238,7 @@ static void cancel(struct vm *src, bool src_ended)
 	struct qmp_event *e;
 	uint64_t end;
 
-	if (qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL) < 0 ||
-	    src_ended)
+	if (qmp_call_void(src->qmp, "migrate_cancel", NULL, QMP_TIMEOUT_MS, NULL) < 0 || src_ended)
 		return;
 	end = mc_now_ns() + 30000000000ull;
 	while (mc_now_ns() < end && !qmp_closed(src->qmp)) {
@@ -248,7 +246,8 @@ static void cancel(struct vm *src, bool src_ended)
 			return;
 		while ((e = qmp_next_event(src->qmp)))
 			if (!strcmp(e->name, "MIGRATION") &&
-			    ended_status(json_string_value(json_object_get(e->data, "status")) ?: ""))
+			    ended_status(json_string_value(json_object_get(e->data, "status"))
+					     ?: ""))
 				return;
 	}
 }
@@ -300,8 +299,8 @@ static void source_events(struct mig_run *run, bool *done)
 				r->t_src_complete = e->ts;
 			} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
 				if (!end_if_dead(run))
-					end_with(r, !strcmp(st, "failed") ? MIG_FAILED
-									  : MIG_CANCELLED,
+					end_with(r,
+						 !strcmp(st, "failed") ? MIG_FAILED : MIG_CANCELLED,
 						 VM_SRC, st, error_desc(run->src, r));
 			} else if (!strcmp(st, "pre-switchover")) {
 				char *why = NULL;
@@ -391,8 +390,7 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	chan = mc_strdup_printf("migcheck-%d-%u-%lx", (int)getpid(), counter++,
 				(unsigned long)mc_now_ns());
 	if (qmp_call_void(dst->qmp, "migrate-incoming",
-			  json_pack("{s:o}", "channels", channels(chan)), QMP_TIMEOUT_MS,
-			  err) < 0)
+			  json_pack("{s:o}", "channels", channels(chan)), QMP_TIMEOUT_MS, err) < 0)
 		goto out;
 	if (plan->relay) {
 		char *to = chan;

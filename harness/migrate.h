@@ -26,21 +26,20 @@ enum mig_point {
 };
 
 /* A hook returns 0 to go on, -1 (with *err) to cancel the migration. */
-typedef int (*mig_hook_fn)(struct mig_run *run, enum mig_point at, int n, void *opaque,
-			   char **err);
+typedef int (*mig_hook_fn)(struct mig_run *run, enum mig_point at, int n, void *opaque, char **err);
 
 struct mig_plan {
-	bool return_path;		/* when QEMU supports it */
-	bool switchover_ack;		/* when QEMU supports it (needs return_path) */
+	bool return_path;    /* when QEMU supports it */
+	bool switchover_ack; /* when QEMU supports it (needs return_path) */
 	bool pause_before_switchover;
 	bool multifd;
-	uint64_t max_bandwidth;		/* bytes/s; 0 keeps QEMU's default */
-	uint64_t downtime_limit_ms;	/* 0 keeps QEMU's default */
-	int timeout_ms;			/* whole migration; 0: 120 s */
-	mig_hook_fn hook;		/* at every point, or NULL */
+	uint64_t max_bandwidth;	    /* bytes/s; 0 keeps QEMU's default */
+	uint64_t downtime_limit_ms; /* 0 keeps QEMU's default */
+	int timeout_ms;		    /* whole migration; 0: 120 s */
+	mig_hook_fn hook;	    /* at every point, or NULL */
 	void *opaque;
-	bool relay;			/* the channel goes through the harness (mig_run_break_channel) */
-	bool dst_may_die;		/* the test kills the destination: the source's end is the outcome */
+	bool relay;	  /* the channel goes through the harness (mig_run_break_channel) */
+	bool dst_may_die; /* the test kills the destination: the source's end is the outcome */
 };
 
 /* How a migration ended, decided from events and processes, never from message text. */
@@ -57,20 +56,20 @@ const char *mig_outcome_name(enum mig_outcome o);
 
 struct mig_result {
 	enum mig_outcome outcome;
-	enum vm_role side;	/* MIG_FAILED, MIG_DIED, MIG_LOST: which side */
-	char *status;		/* QEMU's final status word, or the outcome's name */
-	char *error;		/* the reason: QEMU's error-desc, the dead QEMU's exit and last words */
-	char *desc;		/* QEMU's own words (error-desc, or the refusal), or NULL */
-	json_t *stats;		/* the source's final query-migrate */
-	int passes;		/* MIGRATION_PASS events seen */
-	double t_start;		/* host wall clock when `migrate` was issued */
-	double t_src_stop;	/* QEMU timestamp of the source STOP event */
-	double t_src_complete;	/* source MIGRATION completed */
-	double t_dst_complete;	/* destination MIGRATION completed */
+	enum vm_role side; /* MIG_FAILED, MIG_DIED, MIG_LOST: which side */
+	char *status;	   /* QEMU's final status word, or the outcome's name */
+	char *error;	   /* the reason: QEMU's error-desc, the dead QEMU's exit and last words */
+	char *desc;	   /* QEMU's own words (error-desc, or the refusal), or NULL */
+	json_t *stats;	   /* the source's final query-migrate */
+	int passes;	   /* MIGRATION_PASS events seen */
+	double t_start;	   /* host wall clock when `migrate` was issued */
+	double t_src_stop; /* QEMU timestamp of the source STOP event */
+	double t_src_complete;	  /* source MIGRATION completed */
+	double t_dst_complete;	  /* destination MIGRATION completed */
 	double host_dst_complete; /* host monotonic time the harness saw it */
-	double t_cont;		/* wall clock when the destination was continued */
-	double host_cont;	/* the same, monotonic */
-	double t_dst_resume;	/* QEMU timestamp of the destination RESUME event */
+	double t_cont;		  /* wall clock when the destination was continued */
+	double host_cont;	  /* the same, monotonic */
+	double t_dst_resume;	  /* QEMU timestamp of the destination RESUME event */
 };
 
 /*
@@ -105,7 +104,6 @@ json_t *mig_metrics(const struct mig_result *r);
 
 /* Pumps every channel of both VMs once (QMP and agent), for waits in hooks. */
 int mig_pump_all(struct vm *src, struct vm *dst, int timeout_ms, char **err);
-
 
 /* Continues the paused destination (cont) and waits for its RESUME event. */
 int mig_resume_dst(struct vm *dst, struct mig_result *r, char **err);

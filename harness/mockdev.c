@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 const char *const mock_kernels[] = {"6.12", "7.2", NULL};
 static const char *default_kernel = MOCK_KERNEL_DEFAULT;
 
@@ -72,12 +71,11 @@ static json_t *device_config(const struct mock_spec *s, int k, int side)
 		json_object_set_new(o, VFM_KEY_REQUIRE_BME, json_false());
 	/* The destination's ring comes from the migrated device state. */
 	if (d->ring_pages && side == VM_SRC)
-		json_object_set_new(o, VFM_KEY_RING,
-				    json_pack("{s:I, s:i, s:i, s:b}", VFM_KEY_IOVA,
-					      (json_int_t)d->ring_iova, VFM_KEY_PAGES,
-					      d->ring_pages, VFM_KEY_RATE_HZ,
-					      d->ring_rate_hz ? d->ring_rate_hz : 1000,
-					      VFM_KEY_AUTOSTART, 1));
+		json_object_set_new(
+		    o, VFM_KEY_RING,
+		    json_pack("{s:I, s:i, s:i, s:b}", VFM_KEY_IOVA, (json_int_t)d->ring_iova,
+			      VFM_KEY_PAGES, d->ring_pages, VFM_KEY_RATE_HZ,
+			      d->ring_rate_hz ? d->ring_rate_hz : 1000, VFM_KEY_AUTOSTART, 1));
 	if (d->events)
 		json_object_set(o, VFM_KEY_EVENTS, d->events);
 	if (d->state_initial || d->state_dirty || d->state_stop_copy || d->reinit_when) {
@@ -140,11 +138,11 @@ static int write_side(struct mock_rig *r, int slot, const char *name, int side, 
 					    (unsigned long)mc_now_ns());
 	for (k = 0; k < s->ndev; k++)
 		json_array_append_new(devs, device_config(s, k, side));
-	cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:o}, s:o, s:o}", VFM_KEY_VERSION,
-			VFM_CFG_VERSION, VFM_KEY_LOG, r->log[slot], VFM_KEY_CONTROL,
-			r->control[slot], VFM_KEY_IOMMU, VFM_KEY_DIRTY_TRACKING, s->iommu_dirty,
-			VFM_KEY_PAGE_SIZES, page_sizes_json(s->page_sizes), VFM_KEY_DEVICES, devs,
-			VFM_KEY_FAULTS, s->faults[side] ? json_incref(s->faults[side]) : json_array());
+	cfg = json_pack("{s:i, s:s, s:s, s:{s:b, s:o}, s:o, s:o}", VFM_KEY_VERSION, VFM_CFG_VERSION,
+			VFM_KEY_LOG, r->log[slot], VFM_KEY_CONTROL, r->control[slot], VFM_KEY_IOMMU,
+			VFM_KEY_DIRTY_TRACKING, s->iommu_dirty, VFM_KEY_PAGE_SIZES,
+			page_sizes_json(s->page_sizes), VFM_KEY_DEVICES, devs, VFM_KEY_FAULTS,
+			s->faults[side] ? json_incref(s->faults[side]) : json_array());
 	if (s->backend == MOCK_IOMMUFD_FD)
 		json_object_set_new(json_object_get(cfg, VFM_KEY_IOMMU), VFM_KEY_IOMMUFD_FD,
 				    json_integer(VFM_FD_IOMMUFD));
@@ -260,7 +258,6 @@ void mock_rig_swap(struct mock_rig *r)
 #undef SWAP
 }
 
-
 void mock_rig_free(struct mock_rig *r)
 {
 	int side;
@@ -326,8 +323,8 @@ static json_t *map_at(json_t *st, uint64_t iova)
 				json_t *m = json_array_get(maps, k);
 				uint64_t a =
 				    (uint64_t)json_integer_value(json_object_get(m, VFM_KEY_IOVA));
-				uint64_t n =
-				    (uint64_t)json_integer_value(json_object_get(m, VFM_KEY_LENGTH));
+				uint64_t n = (uint64_t)json_integer_value(
+				    json_object_get(m, VFM_KEY_LENGTH));
 
 				if (iova >= a && iova - a < n)
 					return m;
@@ -377,8 +374,7 @@ bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struc
 
 int mock_rig_state(const struct mock_rig *r, enum vm_role side, struct ms_state *st, char **err)
 {
-	json_t *reply =
-	    mock_rig_call(r, side, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), err);
+	json_t *reply = mock_rig_call(r, side, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), err);
 	int rc = reply ? ms_parse(reply, st, err) : -1;
 
 	json_decref(reply);

@@ -72,17 +72,17 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	p->append = mc_strdup_printf("%s%s%s", GUEST_BASE_CMDLINE, o->append ? " " : "",
 				     o->append ? o->append : "");
 	p->spec = (struct vm_spec){
-		.qemu = cfg->qemu,
-		.machine = "q35",
-		.accel = "tcg",
-		.mem_bytes = o->mem_bytes ? o->mem_bytes : 256ull << 20,
-		.smp = 1,
-		.kernel = p->guest.kernel,
-		.initrd = p->guest.initrd,
-		.append = p->append,
-		.agent = true,
-		.extra_args = o->extra_args,
-		.env = o->env,
+	    .qemu = cfg->qemu,
+	    .machine = "q35",
+	    .accel = "tcg",
+	    .mem_bytes = o->mem_bytes ? o->mem_bytes : 256ull << 20,
+	    .smp = 1,
+	    .kernel = p->guest.kernel,
+	    .initrd = p->guest.initrd,
+	    .append = p->append,
+	    .agent = true,
+	    .extra_args = o->extra_args,
+	    .env = o->env,
 	};
 	if (o->extra_args_side[VM_SRC] || o->extra_args_side[VM_DST]) {
 		p->side_args[VM_SRC] = join_args(o->extra_args, o->extra_args_side[VM_SRC]);
@@ -122,8 +122,9 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	}
 	argv_src = vm_argv_string(p->src->argv);
 	argv_dst = vm_argv_string(p->dst->argv);
-	mc_case_set(c, "qemu", json_pack("{s:s, s:s, s:s}", "version", qmp_version(p->src->qmp),
-					 "src_cmdline", argv_src, "dst_cmdline", argv_dst));
+	mc_case_set(c, "qemu",
+		    json_pack("{s:s, s:s, s:s}", "version", qmp_version(p->src->qmp), "src_cmdline",
+			      argv_src, "dst_cmdline", argv_dst));
 	free(argv_src);
 	free(argv_dst);
 	p->t_launch = t0;
@@ -158,7 +159,6 @@ int pair_wait_ready(struct mc_case *c, struct pair *p)
 	mc_case_checkpoint(c);
 	return 0;
 }
-
 
 json_t *pair_blockers(struct vm *vm)
 {
@@ -352,10 +352,6 @@ int pair_start_workload(struct mc_case *c, struct pair *p, int mib, bool dirtyin
 	json_decref(r);
 	return r ? 0 : -1;
 }
-
-
-
-
 
 void pair_record_metrics(struct mc_case *c, struct pair *p, const struct mig_result *r)
 {

@@ -18,7 +18,7 @@ struct pair_opts {
 	const char *append;		/* added to the guest kernel command line */
 	const char *const *extra_args;	/* added to both command lines */
 	const char *const *env;		/* added to both environments */
-	const char *const *env_side[2];	/* per side (VM_SRC, VM_DST), instead of env */
+	const char *const *env_side[2]; /* per side (VM_SRC, VM_DST), instead of env */
 	/* added after extra_args on one side only (host devices differ per side), or NULL */
 	const char *const *extra_args_side[2];
 	/*
@@ -36,7 +36,7 @@ struct pair {
 	struct vm_spec spec;
 	char *append;
 	double t_launch;
-	int generation; /* destinations started after the first */
+	int generation;	     /* destinations started after the first */
 	char **side_args[2]; /* each side's arguments when they differ, or NULL */
 };
 
@@ -69,7 +69,6 @@ void pair_stop(struct pair *p);
 int pair_new_destination(struct mc_case *c, struct pair *p, const char *const *env);
 /* The destination becomes the source (the old source is stopped), then a new destination. */
 int pair_swap(struct mc_case *c, struct pair *p, const char *const *env);
-
 
 /*
  * Workload on the source: heartbeats every 10 ms and the agent's tagged

@@ -64,8 +64,9 @@ json_t *probe_environment(const char *qemu, const char *guest_dir)
 	json_object_set_new(host, "arch", json_string(u.machine));
 	json_object_set_new(host, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(host, "memory_bytes", json_integer((json_int_t)pages * psz));
-	json_object_set_new(host, "os", str_or_null(first_line(
-						 ". /etc/os-release 2>/dev/null && echo \"$PRETTY_NAME\"")));
+	json_object_set_new(
+	    host, "os",
+	    str_or_null(first_line(". /etc/os-release 2>/dev/null && echo \"$PRETTY_NAME\"")));
 	json_object_set_new(host, "dev_kvm", json_boolean(mc_path_exists("/dev/kvm")));
 	json_object_set_new(host, "dev_vfio", json_boolean(mc_path_exists("/dev/vfio/vfio")));
 	json_object_set_new(host, "dev_iommu", json_boolean(mc_path_exists("/dev/iommu")));
@@ -145,14 +146,13 @@ static struct qmp *start_bare(const char *qemu, struct mc_proc *p, char **err)
 
 static json_t *type_names(struct qmp *q, const char *implements)
 {
-	json_t *r = qmp_call(q, "qom-list-types",
-			     json_pack("{s:s, s:b}", "implements", implements, "abstract", 0),
-			     10000, NULL);
+	json_t *r =
+	    qmp_call(q, "qom-list-types",
+		     json_pack("{s:s, s:b}", "implements", implements, "abstract", 0), 10000, NULL);
 	json_t *names = json_array(), *t;
 	size_t i;
 
-	json_array_foreach(r, i, t)
-		json_array_append(names, json_object_get(t, "name"));
+	json_array_foreach(r, i, t) json_array_append(names, json_object_get(t, "name"));
 	json_decref(r);
 	return names;
 }
@@ -207,17 +207,16 @@ json_t *probe_qemu(const char *qemu, char **err)
 		json_object_set_new(devs, interesting[i],
 				    props(q, "device-list-properties", interesting[i]));
 	json_object_set_new(out, "devices", devs);
-	json_object_set_new(out, "objects",
-			    json_pack("{s:o}", "iommufd", props(q, "qom-list-properties",
-								"iommufd")));
+	json_object_set_new(
+	    out, "objects",
+	    json_pack("{s:o}", "iommufd", props(q, "qom-list-properties", "iommufd")));
 	d = type_names(q, "device");
 	json_object_set_new(out, "device_count", json_integer(json_array_size(d)));
 	json_decref(d);
 	caps = qmp_call(q, "query-migrate-capabilities", NULL, 10000, NULL);
 	c = json_object();
-	json_array_foreach(caps, i, d)
-		json_object_set(c, json_string_value(json_object_get(d, "capability")),
-				json_object_get(d, "state"));
+	json_array_foreach(caps, i, d) json_object_set(
+	    c, json_string_value(json_object_get(d, "capability")), json_object_get(d, "state"));
 	json_decref(caps);
 	json_object_set_new(out, "migration_capabilities", c);
 	d = qmp_call(q, "query-migrate-parameters", NULL, 10000, NULL);
@@ -331,16 +330,15 @@ void probe_print(const json_t *p, FILE *out)
 		json_is_true(json_object_get(host, "dev_vfio")) ? "yes" : "no",
 		json_is_true(json_object_get(host, "dev_iommu")) ? "yes" : "no");
 	fprintf(out, "kvm:      %s\n",
-		json_is_true(json_object_get(kvm, "runs_ordinary_guest"))
-			? "runs an ordinary guest"
+		json_is_true(json_object_get(kvm, "runs_ordinary_guest")) ? "runs an ordinary guest"
 		: json_is_false(json_object_get(kvm, "opens"))
-			? "unavailable"
-			: (json_string_value(json_object_get(kvm, "detail"))
-				   ?: "cannot run an ordinary guest"));
+		    ? "unavailable"
+		    : (json_string_value(json_object_get(kvm, "detail"))
+			   ?: "cannot run an ordinary guest"));
 	fprintf(out, "qemu:     %s (%s)\n",
 		json_string_value(json_object_get(json_object_get(env, "qemu"), "path")) ?: "?",
 		json_string_value(json_object_get(json_object_get(env, "qemu"), "version_line"))
-			?: "?");
+		    ?: "?");
 	if (!q) {
 		fprintf(out, "qemu probe failed: %s\n",
 			json_string_value(json_object_get(p, "qemu_error")) ?: "?");
@@ -352,18 +350,18 @@ void probe_print(const json_t *p, FILE *out)
 		json_t *a;
 
 		json_array_foreach(json_object_get(q, "accelerators"), i, a)
-			fprintf(out, "%s%s", i ? ", " : "", json_string_value(a));
+		    fprintf(out, "%s%s", i ? ", " : "", json_string_value(a));
 	}
 	fprintf(out, "\nvfio-pci: %s\n",
 		json_is_object(json_object_get(json_object_get(q, "devices"), "vfio-pci"))
-			? "available"
-			: "missing");
+		    ? "available"
+		    : "missing");
 	fprintf(out, "migration capabilities:");
 	json_object_foreach((json_t *)json_object_get(q, "migration_capabilities"), key, v)
-		fprintf(out, " %s", key);
+	    fprintf(out, " %s", key);
 	fprintf(out, "\n");
 	probe_print_identity(json_object_get(p, "identity"), out);
 	fprintf(out, "guest:    %s\n",
 		json_string_value(json_object_get(json_object_get(env, "guest"), "kernel_release"))
-			?: "(not built)");
+		    ?: "(not built)");
 }

@@ -21,7 +21,7 @@ struct mc_proc {
 
 struct mc_spawn {
 	char *const *argv;
-	char *const *env_add;	/* "KEY=VALUE" entries added to the environment, NULL-ended */
+	char *const *env_add;	 /* "KEY=VALUE" entries added to the environment, NULL-ended */
 	const char *stdout_path; /* appended; NULL: /dev/null */
 	const char *stderr_path; /* appended; NULL: /dev/null */
 	const int *keep_fds;

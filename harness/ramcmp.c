@@ -124,11 +124,11 @@ json_t *ram_cmp_json(const struct ram_cmp *c)
 		char gpa[32];
 
 		snprintf(gpa, sizeof(gpa), "0x%" PRIx64, c->diff[i].gpa);
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:o, s:o}", "gpa", gpa, "offset",
-						     (json_int_t)c->diff[i].offset, "src",
-						     hex_bytes(c->diff[i].src, RAMCMP_BYTES_SHOWN),
-						     "dst",
-						     hex_bytes(c->diff[i].dst, RAMCMP_BYTES_SHOWN)));
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:I, s:o, s:o}", "gpa", gpa, "offset",
+				   (json_int_t)c->diff[i].offset, "src",
+				   hex_bytes(c->diff[i].src, RAMCMP_BYTES_SHOWN), "dst",
+				   hex_bytes(c->diff[i].dst, RAMCMP_BYTES_SHOWN)));
 	}
 	json_object_set_new(o, "first_differences", arr);
 	return o;

@@ -338,7 +338,8 @@ static void run_test(struct mc_case *c, const struct mc_test *t)
 			f->setup(c, t->data);
 		c->stop = NULL;
 		if (c->fail_reason || c->error_reason || c->skip_reason) {
-			mc_case_log(c, "the fixture's setup did not succeed: the test does not run");
+			mc_case_log(c,
+				    "the fixture's setup did not succeed: the test does not run");
 			goto teardown;
 		}
 	}
@@ -754,20 +755,22 @@ int mc_run_arms(const struct mc_config *const *cfgs, int narms, const struct mc_
 					break;
 				rec = repeat_fold(mine, repeat);
 				json_object_set_new(rec, "order", json_integer(order[m->printed]));
-				if (!stopped && report_add_case(m->rep, json_incref(rec), &err) < 0) {
+				if (!stopped &&
+				    report_add_case(m->rep, json_incref(rec), &err) < 0) {
 					/*
 					 * A report that cannot be written (a full disk) ends
 					 * the run: the case that hit it errors, no other
 					 * starts, and the file keeps the last complete report.
 					 */
-					char *why = mc_strdup_printf("cannot write the report: %s",
-								     err);
+					char *why =
+					    mc_strdup_printf("cannot write the report: %s", err);
 
 					mark(rec, MC_ERROR, why);
-					fprintf(stderr,
-						"migcheck: %s; stopping the run (%s keeps the cases "
-						"before this one)\n",
-						why, report_path(m->rep));
+					fprintf(
+					    stderr,
+					    "migcheck: %s; stopping the run (%s keeps the cases "
+					    "before this one)\n",
+					    why, report_path(m->rep));
 					free(why);
 					free(err);
 					err = NULL;

@@ -24,17 +24,17 @@ enum vm_role { VM_SRC, VM_DST };
 
 struct vm_spec {
 	const char *qemu;
-	const char *machine;	/* e.g. "q35" */
-	const char *accel;	/* e.g. "tcg" */
+	const char *machine; /* e.g. "q35" */
+	const char *accel;   /* e.g. "tcg" */
 	uint64_t mem_bytes;
 	int smp;
-	const char *kernel;	/* NULL: no guest kernel (firmware only) */
+	const char *kernel; /* NULL: no guest kernel (firmware only) */
 	const char *initrd;
 	const char *append;
-	bool agent;		/* second serial port wired to the agent link */
+	bool agent;		       /* second serial port wired to the agent link */
 	const char *const *extra_args; /* appended verbatim, NULL-ended */
-	const char *const *env;	/* "KEY=VALUE" added to QEMU's environment, NULL-ended */
-	const char *name;	/* names its files and messages; NULL: "src" or "dst" */
+	const char *const *env;	       /* "KEY=VALUE" added to QEMU's environment, NULL-ended */
+	const char *name;	       /* names its files and messages; NULL: "src" or "dst" */
 };
 
 /* Where QEMU finds its inherited fds (fixed, so both sides' command lines match). */

@@ -53,7 +53,6 @@
 #define STORM_PAGES 256
 #define DID 1
 
-
 struct dom_variant {
 	bool scalable;
 	enum mock_backend backend;
@@ -723,9 +722,10 @@ static void stale_mapping(struct mc_case *c, const void *data)
 	if (!map4(&d))
 		goto out;
 	r = mock_rig_call(&d.rig, VM_SRC,
-			  json_pack("{s:s, s:s, s:I, s:I}", VFM_CTL_CMD, VFM_CTL_FAULT, VFM_KEY_KIND,
-				    vfm_fault_name(VFM_FAULT_STALE_MAPPING), VFM_KEY_IOVA,
-				    (json_int_t)stale, VFM_KEY_LENGTH, (json_int_t)VTD_PAGE),
+			  json_pack("{s:s, s:s, s:I, s:I}", VFM_CTL_CMD, VFM_CTL_FAULT,
+				    VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_STALE_MAPPING),
+				    VFM_KEY_IOVA, (json_int_t)stale, VFM_KEY_LENGTH,
+				    (json_int_t)VTD_PAGE),
 			  &err);
 	if (!r) {
 		mc_case_error(c, "cannot arm the stale_mapping fault: %s", err);
@@ -764,29 +764,27 @@ V(scalable_type1, true, MOCK_TYPE1);
 V(scalable_iommufd, true, MOCK_IOMMUFD);
 
 #define CASES(vname, var)                                                                          \
-	MC_TEST("domain", vname, "map_unmap_page", map_unmap_page, &var, 60,             \
+	MC_TEST("domain", vname, "map_unmap_page", map_unmap_page, &var, 60,                       \
 		"4K map/unmap with page-selective invalidation (AM 0 and 2)"),                     \
-	    MC_TEST("domain", vname, "invalidate_domain", invalidate_domain, &var, 60,   \
+	    MC_TEST("domain", vname, "invalidate_domain", invalidate_domain, &var, 60,             \
 		    "scattered maps and unmaps under domain-selective IOTLB invalidation"),        \
-	    MC_TEST("domain", vname, "invalidate_global", invalidate_global, &var, 60,   \
+	    MC_TEST("domain", vname, "invalidate_global", invalidate_global, &var, 60,             \
 		    "global IOTLB and context-cache invalidation"),                                \
-	    MC_TEST("domain", vname, "huge_2m", huge_2m, &var, 60,                       \
-		    "2 MiB second-level leaf"),                                                    \
-	    MC_TEST("domain", vname, "huge_1g", huge_1g, &var, 60,                       \
-		    "1 GiB second-level leaf"),                                                    \
-	    MC_TEST("domain", vname, "readonly", readonly, &var, 60,                     \
+	    MC_TEST("domain", vname, "huge_2m", huge_2m, &var, 60, "2 MiB second-level leaf"),     \
+	    MC_TEST("domain", vname, "huge_1g", huge_1g, &var, 60, "1 GiB second-level leaf"),     \
+	    MC_TEST("domain", vname, "readonly", readonly, &var, 60,                               \
 		    "read-only leaf: present read-only, DMA writes fault; upgrade and downgrade"), \
-	    MC_TEST("domain", vname, "passthrough", passthrough, &var, 60,               \
+	    MC_TEST("domain", vname, "passthrough", passthrough, &var, 60,                         \
 		    "pass-through from attach, to translated and back"),                           \
-	    MC_TEST("domain", vname, "passthrough_live", passthrough_live, &var, 60,     \
+	    MC_TEST("domain", vname, "passthrough_live", passthrough_live, &var, 60,               \
 		    "translated with live mappings to pass-through and back"),                     \
-	    MC_TEST("domain", vname, "blocked", blocked, &var, 60,                       \
+	    MC_TEST("domain", vname, "blocked", blocked, &var, 60,                                 \
 		    "context not present: no mappings, DMA faults; re-attach restores"),           \
-	    MC_TEST("domain", vname, "storm_strict", storm_strict, &var, 120,            \
+	    MC_TEST("domain", vname, "storm_strict", storm_strict, &var, 120,                      \
 		    "256 random pages, page-selective invalidation per page"),                     \
-	    MC_TEST("domain", vname, "storm_batched", storm_batched, &var, 120,          \
+	    MC_TEST("domain", vname, "storm_batched", storm_batched, &var, 120,                    \
 		    "256 random pages, batched domain-selective invalidation"),                    \
-	    MC_TEST("domain", vname, "stale_mapping", stale_mapping, &var, 60,           \
+	    MC_TEST("domain", vname, "stale_mapping", stale_mapping, &var, 60,                     \
 		    "negative control: a mapping the mock keeps after unmap must be reported")
 
 static const struct mc_test domain_bare_tests[] = {

@@ -440,7 +440,9 @@ static void lin_init(struct lin *d, struct mc_case *c, const struct lin_variant 
  */
 static int lin_baseline_and_cont(struct lin *d, char **err)
 {
-	json_t *st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), err), *r;
+	json_t *st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE),
+				   err),
+	       *r;
 
 	if (!st || coh_ram_from_identity(&d->ram, st, err) < 0) {
 		json_decref(st);
@@ -1097,11 +1099,12 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	 * too).  vfio-pci clears BME before the domain changes at bind and
 	 * close: the write is one the device posted while still mastering.
 	 */
-	events = json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:b}", VFM_CTL_CMD, VFM_CTL_DMA,
-			   VFM_KEY_ACTION, VFM_DMA_ARM, VFM_KEY_ON, vfm_event_name(VFM_EV_UNMAP),
-			   VFM_KEY_IOVA, (json_int_t)m.event_iova, VFM_KEY_PAGES, 1,
-			   VFM_KEY_MATCH_IOVA, (json_int_t)match, VFM_KEY_MATCH_LEN,
-			   (json_int_t)match_len, VFM_KEY_POSTED, sw == SW_BIND_OPEN || sw == SW_CLOSE);
+	events =
+	    json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:b}", VFM_CTL_CMD, VFM_CTL_DMA,
+		      VFM_KEY_ACTION, VFM_DMA_ARM, VFM_KEY_ON, vfm_event_name(VFM_EV_UNMAP),
+		      VFM_KEY_IOVA, (json_int_t)m.event_iova, VFM_KEY_PAGES, 1, VFM_KEY_MATCH_IOVA,
+		      (json_int_t)match, VFM_KEY_MATCH_LEN, (json_int_t)match_len, VFM_KEY_POSTED,
+		      sw == SW_BIND_OPEN || sw == SW_CLOSE);
 	if (drop_dirty)
 		faults = json_pack("[{s:s, s:s, s:s}]", VFM_KEY_KIND,
 				   vfm_fault_name(VFM_FAULT_DROP_DIRTY), VFM_KEY_TRACKER,

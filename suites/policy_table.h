@@ -60,7 +60,7 @@ struct pt_device {
 
 struct pt_table {
 	char *path;
-	char *from, *before; /* version range: from <= v < before; NULL: open */
+	char *from, *before;	       /* version range: from <= v < before; NULL: open */
 	char *naming[PT_MAX_BACKENDS]; /* per backend axis value: template, NULL: default */
 	struct pt_rule *rules;
 	size_t nrules;

@@ -148,7 +148,7 @@ bool proto_args_allowed(const struct request *rq, ...)
 		va_end(ap);
 		if (!ok) {
 			proto_reply_err(rq, "unknown argument %s for %s%s%s", rq->key[i], rq->cmd,
-				  rq->sub ? " " : "", rq->sub ? rq->sub : "");
+					rq->sub ? " " : "", rq->sub ? rq->sub : "");
 			return false;
 		}
 	}
@@ -208,8 +208,8 @@ bool proto_no_sub(const struct request *rq)
 static void cmd_ready(struct request *rq)
 {
 	if (proto_no_sub(rq) && proto_args_allowed(rq, NULL))
-		proto_reply_ok(rq, "kernel=%s protocol=%d uptime_ms=%llu", cfg.release, PROTO_VERSION,
-			 (unsigned long long)clock_boot_ms());
+		proto_reply_ok(rq, "kernel=%s protocol=%d uptime_ms=%llu", cfg.release,
+			       PROTO_VERSION, (unsigned long long)clock_boot_ms());
 }
 
 static void cmd_echo(struct request *rq)
@@ -222,9 +222,9 @@ static void reply_dirty_status(struct request *rq)
 	struct dirty_status st;
 
 	dirty_status(&st);
-	proto_reply_ok(rq,
-		 "running=%d pass=%" PRIu64 " cursor=%" PRIu64 " pages=%" PRIu64 " writes=%" PRIu64,
-		 st.running, st.pass, st.cursor, st.pages, st.writes);
+	proto_reply_ok(
+	    rq, "running=%d pass=%" PRIu64 " cursor=%" PRIu64 " pages=%" PRIu64 " writes=%" PRIu64,
+	    st.running, st.pass, st.cursor, st.pages, st.writes);
 }
 
 static bool need_buffer(struct request *rq)
@@ -255,8 +255,8 @@ static void dirty_cmd_start(struct request *rq)
 		return;
 	}
 	if (ret == -ENOSPC) {
-		proto_reply_err(rq, "not enough memory for %" PRIu64 " MiB (keeps %d MiB free)", mib,
-			  DIRTY_RESERVE_MIB);
+		proto_reply_err(rq, "not enough memory for %" PRIu64 " MiB (keeps %d MiB free)",
+				mib, DIRTY_RESERVE_MIB);
 		return;
 	}
 	if (ret < 0) {
@@ -349,10 +349,10 @@ static void cmd_verify(struct request *rq)
 	}
 	dirty_gpa(v.first, &gpa);
 	proto_reply_err(rq,
-		  "checked=%" PRIu64 " bad=%" PRIu64 " first=%" PRIu64 " first_gpa=0x%" PRIx64
-		  " first_pass_seen=%" PRId64 " expected_pass=%" PRIu64 " first_reason=%s",
-		  v.checked, v.bad, v.first, gpa, v.first_seen, v.first_expected,
-		  tag_result_name(v.first_result));
+			"checked=%" PRIu64 " bad=%" PRIu64 " first=%" PRIu64 " first_gpa=0x%" PRIx64
+			" first_pass_seen=%" PRId64 " expected_pass=%" PRIu64 " first_reason=%s",
+			v.checked, v.bad, v.first, gpa, v.first_seen, v.first_expected,
+			tag_result_name(v.first_result));
 }
 
 static void cmd_heartbeat(struct request *rq)
@@ -363,7 +363,8 @@ static void cmd_heartbeat(struct request *rq)
 	if (!rq->sub) {
 		proto_reply_err(rq, "heartbeat needs start or stop");
 	} else if (!strcmp(rq->sub, "start")) {
-		if (!proto_args_allowed(rq, "interval_ms", NULL) || !proto_arg_u64(rq, "interval_ms", -1, &ms))
+		if (!proto_args_allowed(rq, "interval_ms", NULL) ||
+		    !proto_arg_u64(rq, "interval_ms", -1, &ms))
 			return;
 		ret = heartbeat_start(ms);
 		if (ret < 0)
@@ -394,10 +395,10 @@ static void cmd_modules(struct request *rq)
 	ret = modload_list(cfg.modules_list, cfg.modules_dir, &res);
 	if (ret < 0 && res.list_unreadable)
 		proto_reply_err(rq, "cannot read module list %s: %s (errno %d)", res.failed,
-			  strerror(res.err), res.err);
+				strerror(res.err), res.err);
 	else if (ret < 0)
 		proto_reply_err(rq, "module %s: %s (errno %d) after loading %u", res.failed,
-			  strerror(res.err), res.err, res.loaded);
+				strerror(res.err), res.err, res.loaded);
 	else
 		proto_reply_ok(rq, "count=%u already=%u", res.loaded, res.already);
 }

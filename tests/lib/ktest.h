@@ -45,8 +45,8 @@ static inline void ktest_register(struct ktest *t)
 
 #define TEST_TIMEOUT(tname, secs)                                                                  \
 	static void ktest_fn_##tname(struct ktest *_t);                                            \
-	static struct ktest ktest_##tname = {.name = #tname, .fn = ktest_fn_##tname,               \
-					     .timeout_s = (secs)};                                 \
+	static struct ktest ktest_##tname = {                                                      \
+	    .name = #tname, .fn = ktest_fn_##tname, .timeout_s = (secs)};                          \
 	__attribute__((constructor)) static void ktest_reg_##tname(void)                           \
 	{                                                                                          \
 		ktest_register(&ktest_##tname);                                                    \
@@ -104,13 +104,13 @@ static inline void ktest_fail(struct ktest *t, bool fatal, const char *file, int
 #define ASSERT_STREQ(a, b)                                                                         \
 	do {                                                                                       \
 		const char *_sa = (a), *_sb = (b);                                                 \
-		KT_CHECK(true, _sa && _sb && !strcmp(_sa, _sb), "expected \"%s\" == \"%s\"",       \
+		KT_CHECK(true, _sa &&_sb && !strcmp(_sa, _sb), "expected \"%s\" == \"%s\"",        \
 			 _sa ? _sa : "(null)", _sb ? _sb : "(null)");                              \
 	} while (0)
 #define EXPECT_STREQ(a, b)                                                                         \
 	do {                                                                                       \
 		const char *_sa = (a), *_sb = (b);                                                 \
-		KT_CHECK(false, _sa && _sb && !strcmp(_sa, _sb), "expected \"%s\" == \"%s\"",      \
+		KT_CHECK(false, _sa &&_sb && !strcmp(_sa, _sb), "expected \"%s\" == \"%s\"",       \
 			 _sa ? _sa : "(null)", _sb ? _sb : "(null)");                              \
 	} while (0)
 #define ASSERT_NULL(p) KT_CHECK(true, (p) == NULL, "expected NULL: %s", #p)

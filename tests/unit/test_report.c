@@ -135,7 +135,8 @@ TEST(cases_in_order_with_totals)
 	}
 	doc = load(_t, report_path(r));
 	EXPECT_STREQ(json_string_value(json_object_get(doc, "schema")), "migcheck-report");
-	EXPECT_EQ(json_integer_value(json_object_get(doc, "schema_version")), MC_REPORT_SCHEMA_VERSION);
+	EXPECT_EQ(json_integer_value(json_object_get(doc, "schema_version")),
+		  MC_REPORT_SCHEMA_VERSION);
 	EXPECT_EQ(json_integer_value(json_object_get(doc, "repeat")), 1);
 	EXPECT_TRUE(json_is_integer(json_object_get(doc, "schema_version")));
 	env = json_object_get(doc, "environment");

@@ -84,11 +84,7 @@ static const struct mc_test alpha[] = {
     {.fixture = "fx2", .variant = "v1", .test = "xfail", .fn = t_xfail},
     {.fixture = "fx2", .variant = "v1", .test = "xpass", .fn = t_xpass},
     {.fixture = "fx2", .variant = "v2", .test = "crash", .fn = t_crash},
-    {.fixture = "fx2",
-     .variant = "v2",
-     .test = "hang",
-     .fn = t_hang,
-     .timeout_s = 1},
+    {.fixture = "fx2", .variant = "v2", .test = "hang", .fn = t_hang, .timeout_s = 1},
     {.fixture = "fx3", .variant = "v1", .test = "error", .fn = t_error},
     {.fixture = "fx3", .variant = "v1", .test = "oracle", .fn = t_oracle},
     {.fixture = "fx3", .variant = "v1", .test = "exit", .fn = t_exit},
@@ -377,8 +373,8 @@ TEST_TIMEOUT(run_every_outcome, 60)
 
 static bool metric(json_t *report, const char *name, const char *key)
 {
-	return json_is_true(json_object_get(json_object_get(case_named(report, name), "metrics"),
-					    key));
+	return json_is_true(
+	    json_object_get(json_object_get(case_named(report, name), "metrics"), key));
 }
 
 /* kselftest semantics: EXPECT goes on, ASSERT stops, teardown always runs; fixture order. */

@@ -20,8 +20,8 @@ TEST(client_sysfs_tree)
 	ssize_t n;
 
 	ASSERT_NONNULL(mkdtemp(root));
-	ASSERT_EQ(vfiomock_sysfs_create(root, "0000:01:00.0", 42, "vfio3", 511, 3, dev,
-					sizeof(dev)), 0);
+	ASSERT_EQ(
+	    vfiomock_sysfs_create(root, "0000:01:00.0", 42, "vfio3", 511, 3, dev, sizeof(dev)), 0);
 	snprintf(p, sizeof(p), "%s/iommu_group", dev);
 	n = readlink(p, l, sizeof(l) - 1);
 	ASSERT_GT(n, 0);
@@ -64,8 +64,10 @@ TEST(client_control_commands)
 {
 	json_t *r;
 
-	r = vfiomock_call(ADDR, json_pack("{s:s,s:s,s:s,s:f}", "cmd", "fault", "kind", "drop_dirty",
-					  "tracker", "device", "fraction", 0.5), 2000);
+	r = vfiomock_call(ADDR,
+			  json_pack("{s:s,s:s,s:s,s:f}", "cmd", "fault", "kind", "drop_dirty",
+				    "tracker", "device", "fraction", 0.5),
+			  2000);
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
@@ -78,8 +80,9 @@ TEST(client_control_commands)
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
-	r = vfiomock_call(ADDR, json_pack("{s:s,s:s,s:s}", "cmd", "dma", "action", "arm", "on",
-					  "stop_copy"), 2000);
+	r = vfiomock_call(
+	    ADDR, json_pack("{s:s,s:s,s:s}", "cmd", "dma", "action", "arm", "on", "stop_copy"),
+	    2000);
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
@@ -94,24 +97,31 @@ TEST(client_control_device_selection)
 {
 	json_t *r;
 
-	r = vfiomock_call(ADDR, json_pack("{s:s,s:i,s:s,s:s}", "cmd", "dma", "device", 0, "action",
-					  "arm", "on", "stop_copy"), 2000);
-	ASSERT_NONNULL(r);
-	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
-	json_decref(r);
-	r = vfiomock_call(ADDR, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "dma", "device",
-					  "0000:01:00.0", "action", "arm", "on", "stop_copy"),
+	r = vfiomock_call(ADDR,
+			  json_pack("{s:s,s:i,s:s,s:s}", "cmd", "dma", "device", 0, "action", "arm",
+				    "on", "stop_copy"),
 			  2000);
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
-	r = vfiomock_call(ADDR, json_pack("{s:s,s:i,s:s,s:s}", "cmd", "dma", "device", 1, "action",
-					  "arm", "on", "stop_copy"), 2000);
+	r = vfiomock_call(ADDR,
+			  json_pack("{s:s,s:s,s:s,s:s}", "cmd", "dma", "device", "0000:01:00.0",
+				    "action", "arm", "on", "stop_copy"),
+			  2000);
+	ASSERT_NONNULL(r);
+	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	r = vfiomock_call(ADDR,
+			  json_pack("{s:s,s:i,s:s,s:s}", "cmd", "dma", "device", 1, "action", "arm",
+				    "on", "stop_copy"),
+			  2000);
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
 	json_decref(r);
-	r = vfiomock_call(ADDR, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "dma", "device", "nope",
-					  "action", "arm", "on", "stop_copy"), 2000);
+	r = vfiomock_call(ADDR,
+			  json_pack("{s:s,s:s,s:s,s:s}", "cmd", "dma", "device", "nope", "action",
+				    "arm", "on", "stop_copy"),
+			  2000);
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
 	json_decref(r);
@@ -119,8 +129,8 @@ TEST(client_control_device_selection)
 
 TEST(client_call_times_out)
 {
-	json_t *r = vfiomock_call("@vfiomock-selftest-nobody", json_pack("{s:s}", "cmd", "state"),
-				  200);
+	json_t *r =
+	    vfiomock_call("@vfiomock-selftest-nobody", json_pack("{s:s}", "cmd", "state"), 200);
 
 	EXPECT_TRUE(r == NULL);
 }

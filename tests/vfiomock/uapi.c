@@ -726,8 +726,8 @@ TEST(device_dma_faults_unmapped_and_readonly)
 	ASSERT_EQ(t1_open(&t, true), 0);
 	ASSERT_EQ(t1_map(&t, IOVA_BASE, b, 4096, VFIO_DMA_MAP_FLAG_READ), 0);
 	set_bme(t.dev, true);
-	EXPECT_EQ(fill(t.dev, IOVA_BASE, 1), 0);          /* read-only */
-	EXPECT_EQ(fill(t.dev, IOVA_BASE + MB, 2), 0);     /* unmapped */
+	EXPECT_EQ(fill(t.dev, IOVA_BASE, 1), 0);      /* read-only */
+	EXPECT_EQ(fill(t.dev, IOVA_BASE + MB, 2), 0); /* unmapped */
 	EXPECT_EQ(reg_rd(t.dev, VFM_REG_PAGES_FAULTED), 3);
 	EXPECT_EQ(*(uint64_t *)b, 0);
 }

@@ -22,9 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !mock_cfg.iommu.pgsize_bitmap)
 		abort();
 	for (int i = 0; i < mock_cfg.ndev; i++)
-		if (mock_cfg.dev[i].nevents > VFM_MAX_EVENTS ||
-		    mock_cfg.dev[i].msix_vectors > 64 || !mock_cfg.dev[i].log_max_ranges ||
-		    !memchr(mock_cfg.dev[i].name, 0, 64))
+		if (mock_cfg.dev[i].nevents > VFM_MAX_EVENTS || mock_cfg.dev[i].msix_vectors > 64 ||
+		    !mock_cfg.dev[i].log_max_ranges || !memchr(mock_cfg.dev[i].name, 0, 64))
 			abort();
 	json_decref(mock_cfg.faults);
 	mock_cfg.faults = NULL;
