@@ -38,7 +38,8 @@ cat >"$FAKE" <<FAKE
 #!/bin/bash
 [ "\$1" = --version ] && { echo "QEMU emulator version 10.0.0 (fake)"; exit 0; }
 log=$WORK/fake-qemu.log
-echo "pid \$\$" >>"\$log"
+# The run's identity probe (-machine none) is logged apart from the cases' QEMUs.
+case " \$* " in *" -machine none "*) echo "probe \$\$" >>"\$log" ;; *) echo "pid \$\$" >>"\$log" ;; esac
 trap 'echo "TERM \$\$" >>"\$log"' TERM
 exec 5>&-
 printf '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 10}, "package": "fake"}, "capabilities": []}}\r\n' >&3

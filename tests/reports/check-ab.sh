@@ -11,17 +11,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/ab.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "TAP version 13"
 echo "1..8"
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected: $3"
-		echo "# got:      $2"
-		echo "not ok $n $1"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 
 "$mc" ab --qemu-a "$qemu" --qemu-b "$qemu" --reports "$dir" --run-id same -j 2 --timeout 400 \
 	--no-progress smoke >"$dir/out" 2>"$dir/err"

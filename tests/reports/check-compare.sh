@@ -9,17 +9,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "TAP version 13"
 echo "1..16"
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected: $3"
-		echo "# got:      $2"
-		echo "not ok $n $1"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 edit() { # edit NAME JQ-FILTER: a copy of the report
 	jq "$2" "$report" >"$dir/$1.json"
 }

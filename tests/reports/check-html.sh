@@ -12,17 +12,7 @@ trap 'rm -rf "$dir"' EXIT
 mkdir -p "$out"
 echo "TAP version 13"
 echo "1..10"
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected: $3"
-		echo "# got:      $2"
-		echo "not ok $n $1"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 chromium_bin=$(command -v chromium || true)
 if [ -z "$chromium_bin" ]; then
 	echo "# chromium is missing: sh scripts/install-deps.sh installs Debian's chromium"

@@ -11,17 +11,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/junit.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "TAP version 13"
 echo "1..10"
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected: $3"
-		echo "# got:      $2"
-		echo "not ok $n $1"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 xpath() {
 	xmllint --xpath "$2" "$1" 2>/dev/null || true
 }

@@ -10,17 +10,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/merge.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "TAP version 13"
 echo "1..7"
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected: $3"
-		echo "# got:      $2"
-		echo "not ok $n $1"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 for k in 1 2; do
 	mkdir -p "$dir/s$k"
 	jq --argjson k $k '.run_id = "s\($k)"

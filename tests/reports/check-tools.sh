@@ -5,17 +5,7 @@ tools=$1
 sample=$2
 echo "TAP version 13"
 echo "1..4"
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected: $3"
-		echo "# got:      $2"
-		echo "not ok $n $1"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 check failed_lists_only_failures "$(jq -r -f "$tools/failed.jq" "$sample" | cut -f1,2)" \
 	"$(printf 'smoke.dirty.migrate\tfail')"
 check downtime_has_header_and_rows "$(jq -r -f "$tools/downtime.jq" "$sample" | wc -l)" 3

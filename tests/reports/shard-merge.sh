@@ -16,19 +16,7 @@ for k in 1 2; do
 	"$mc" run --no-progress --reports "$dir" --run-id "shard$k" --shard "$k/2" "$@" >"$dir/shard$k.tap"
 done
 "$mc" merge "$dir/merged" "$dir/runs/shard1" "$dir/runs/shard2" >"$dir/merged.tap"
-n=0
-failed=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected: $3"
-		echo "# got:      $2"
-		echo "not ok $n $1"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 verdicts() {
 	jq -c '[.cases[] | [.name, .result]]' "$1"
 }
@@ -38,4 +26,4 @@ check shards_split_the_selection \
 check same_verdicts_in_order "$(verdicts "$dir/merged/report.json")" "$(verdicts "$dir/runs/whole/report.json")"
 check same_totals "$(jq -c .totals "$dir/merged/report.json")" "$(jq -c .totals "$dir/runs/whole/report.json")"
 check same_tap_totals "$(grep '^# Totals' "$dir/merged.tap")" "$(grep '^# Totals' "$dir/whole.tap")"
-exit $failed
+exit $tap_failed
