@@ -467,8 +467,8 @@ json_t *hostdev_json(const struct hostdev_set *s)
 		snprintf(cls, sizeof(cls), "0x%06x", d->class_code);
 		json_array_append_new(
 		    arr,
-		    json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s*, s:i, "
-			      "s:s*, s:o}",
+		    json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s?, s:i, "
+			      "s:s?, s:o}",
 			      "bdf", d->bdf, "role", i % 2 ? "destination" : "source", "pair",
 			      i / 2, "id", id, "subsystem", sub, "class", cls, "revision",
 			      (int)d->revision, "driver", d->driver, "driver_module",
