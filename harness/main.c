@@ -64,6 +64,8 @@ static void usage(FILE *out)
 	    "\n"
 	    "options:\n"
 	    "  --qemu PATH         QEMU binary under test (default: $MIGCHECK_QEMU or %s)\n"
+	    "  --qemu-dst PATH     destinations run this build instead (cross-build migration;\n"
+	    "                      both sides run the older release's pc-q35 machine type)\n"
 	    "  --guest-dir DIR     guest kernel and initramfs (default: %s)\n"
 	    "  --reports DIR       where runs/<run-id>/ and latest go (default: %s)\n"
 	    "  --expectations DIR  policy tables and known defects per QEMU release\n"
@@ -185,6 +187,7 @@ int main(int argc, char **argv)
 		OPT_FORMAT,
 		OPT_MOCK_KERNEL,
 		OPT_DEVICE,
+		OPT_QEMU_DST,
 		OPT_AXIS = 512
 	};
 	static const struct option fixed_opts[] = {
@@ -211,6 +214,7 @@ int main(int argc, char **argv)
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"mock-kernel", required_argument, NULL, OPT_MOCK_KERNEL},
 	    {"device", required_argument, NULL, OPT_DEVICE},
+	    {"qemu-dst", required_argument, NULL, OPT_QEMU_DST},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	/* The fixed options, then one per axis of the table. */
@@ -401,6 +405,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DEVICE:
 			device_arg = optarg;
+			break;
+		case OPT_QEMU_DST:
+			cfg.qemu_dst = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -5,6 +5,7 @@
 #include "hostdev.h"
 #include "matrix.h"
 #include "migcase_int.h"
+#include "qemuid.h"
 #include "util.h"
 #include "viommu.h"
 
@@ -337,6 +338,16 @@ static int launch(struct mcase *k)
 		o.env_side[VM_SRC] = (const char *const *)k->rig.env[VM_SRC];
 		o.env_side[VM_DST] = (const char *const *)k->rig.env[VM_DST];
 	}
+	/* Two builds (the spec's own, or --qemu-dst): the machine type both run. */
+	o.qemu_side[VM_SRC] = s->qemu_src ? s->qemu_src : cfg->qemu;
+	o.qemu_side[VM_DST] = s->qemu_dst ? s->qemu_dst : cfg->qemu_dst ? cfg->qemu_dst : cfg->qemu;
+	k->machine = qemuid_common_machine(o.qemu_side[VM_SRC], o.qemu_side[VM_DST], &err);
+	if (!k->machine) {
+		mc_case_error(k->c, "%s", err);
+		free(err);
+		return -1;
+	}
+	o.machine = k->machine;
 	return pair_launch(k->c, &o, &k->p);
 }
 
@@ -825,6 +836,7 @@ void mcase_close(struct mcase *k)
 							    .pattern = k->pattern,
 							    .what = k->observed});
 	pair_stop(&k->p);
+	free(k->machine);
 	if (k->have_rig)
 		mock_rig_free(&k->rig);
 	mig_result_clear(&k->r);

@@ -131,6 +131,8 @@ struct mcase_spec {
 	/* the devices */
 	struct mock_spec mock;	      /* ndev 0: no devices */
 	const struct host_spec *host; /* the run's host devices (hostdev.h), or NULL */
+	/* each side's QEMU build, or NULL: the one under test (and --qemu-dst) */
+	const char *qemu_src, *qemu_dst;
 	/* the workload */
 	unsigned buffer_mib; /* the agent's tagged buffer (0: none) */
 	bool dirtying;	     /* rewritten continuously */

@@ -71,9 +71,11 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	}
 	p->append = mc_strdup_printf("%s%s%s", GUEST_BASE_CMDLINE, o->append ? " " : "",
 				     o->append ? o->append : "");
+	p->qemu[VM_SRC] = o->qemu_side[VM_SRC] ? o->qemu_side[VM_SRC] : cfg->qemu;
+	p->qemu[VM_DST] = o->qemu_side[VM_DST] ? o->qemu_side[VM_DST] : cfg->qemu;
 	p->spec = (struct vm_spec){
 	    .qemu = cfg->qemu,
-	    .machine = "q35",
+	    .machine = o->machine ? o->machine : "q35",
 	    .accel = "tcg",
 	    .mem_bytes = o->mem_bytes ? o->mem_bytes : 256ull << 20,
 	    .smp = 1,
@@ -92,6 +94,7 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		struct vm_spec side = p->spec;
 
 		side.env = o->env_side[VM_SRC] ? o->env_side[VM_SRC] : o->env;
+		side.qemu = p->qemu[VM_SRC];
 		if (p->side_args[VM_SRC])
 			side.extra_args = (const char *const *)p->side_args[VM_SRC];
 		p->src = vm_start(&side, VM_SRC, mc_case_workdir(c), &fail, &err);
@@ -111,6 +114,7 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 		struct vm_spec side = p->spec;
 
 		side.env = o->env_side[VM_DST] ? o->env_side[VM_DST] : o->env;
+		side.qemu = p->qemu[VM_DST];
 		if (p->side_args[VM_DST])
 			side.extra_args = (const char *const *)p->side_args[VM_DST];
 		p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), NULL, &err);
@@ -123,8 +127,9 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	argv_src = vm_argv_string(p->src->argv);
 	argv_dst = vm_argv_string(p->dst->argv);
 	mc_case_set(c, "qemu",
-		    json_pack("{s:s, s:s, s:s}", "version", qmp_version(p->src->qmp), "src_cmdline",
-			      argv_src, "dst_cmdline", argv_dst));
+		    json_pack("{s:s, s:s, s:s, s:s}", "version", qmp_version(p->src->qmp),
+			      "dst_version", qmp_version(p->dst->qmp), "src_cmdline", argv_src,
+			      "dst_cmdline", argv_dst));
 	free(argv_src);
 	free(argv_dst);
 	p->t_launch = t0;
@@ -295,6 +300,7 @@ int pair_new_destination(struct mc_case *c, struct pair *p, const char *const *e
 	snprintf(name, sizeof(name), "dst%d", ++p->generation + 1);
 	side.env = env;
 	side.name = name;
+	side.qemu = p->qemu[VM_DST];
 	if (p->side_args[VM_DST])
 		side.extra_args = (const char *const *)p->side_args[VM_DST];
 	p->dst = vm_start(&side, VM_DST, mc_case_workdir(c), NULL, &err);
@@ -312,10 +318,15 @@ int pair_swap(struct mc_case *c, struct pair *p, const char *const *env)
 		mc_case_error(c, "migrating back is not supported through libvirt yet");
 		return -1;
 	}
+	const char *q = p->qemu[VM_SRC];
+
 	vm_destroy(p->src);
 	p->src = p->dst;
 	p->src->role = VM_SRC;
 	p->dst = NULL;
+	/* Back to the build the guest came from. */
+	p->qemu[VM_SRC] = p->qemu[VM_DST];
+	p->qemu[VM_DST] = q;
 	return pair_new_destination(c, p, env);
 }
 

@@ -27,6 +27,9 @@ struct pair_opts {
 	 * of failing it: for matrix cells the system under test cannot run.
 	 */
 	bool refusal_skips;
+	/* each side's QEMU binary (VM_SRC, VM_DST), or NULL for the one under test */
+	const char *qemu_side[2];
+	const char *machine; /* machine type both sides run, or NULL for "q35" */
 };
 
 struct pair {
@@ -38,6 +41,7 @@ struct pair {
 	double t_launch;
 	int generation;	     /* destinations started after the first */
 	char **side_args[2]; /* each side's arguments when they differ, or NULL */
+	const char *qemu[2]; /* each side's QEMU binary (swapped with the sides) */
 };
 
 /* Starts both QEMUs; then waits for the source agent. */

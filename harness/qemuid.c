@@ -6,9 +6,12 @@
 #include "util.h"
 #include "vm.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 int qemuid_release_of(const char *version, char *buf, size_t len)
 {
@@ -23,6 +26,68 @@ int qemuid_release_of(const char *version, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "%d.%d.0", x, y + 1);
 	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* The first line `qemu --version` prints (no shell), or NULL. */
+static char *version_line(const char *qemu)
+{
+	int fds[2], st;
+	char buf[256];
+	ssize_t n, len = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return NULL;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		execlp(qemu, qemu, "--version", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(fds[0], buf + len, sizeof(buf) - 1 - (size_t)len)) > 0)
+		len += n;
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return len > 0 ? strdup(buf) : NULL;
+}
+
+int qemuid_binary_release(const char *qemu, char *buf, size_t len)
+{
+	char *line = version_line(qemu), *v = line ? strstr(line, "version ") : NULL;
+	int rc = v ? qemuid_release_of(v + 8, buf, len) : -1;
+
+	free(line);
+	return rc;
+}
+
+char *qemuid_common_machine(const char *qemu_a, const char *qemu_b, char **err)
+{
+	char ra[32], rb[32];
+	int xa, ya, xb, yb;
+
+	if (!qemu_b || !strcmp(qemu_a, qemu_b))
+		return strdup("q35");
+	if (qemuid_binary_release(qemu_a, ra, sizeof(ra)) < 0 ||
+	    qemuid_binary_release(qemu_b, rb, sizeof(rb)) < 0 ||
+	    sscanf(ra, "%d.%d", &xa, &ya) != 2 || sscanf(rb, "%d.%d", &xb, &yb) != 2) {
+		mc_set_err(err, "cannot tell the releases of %s and %s from --version", qemu_a,
+			   qemu_b);
+		return NULL;
+	}
+	if (xb < xa || (xb == xa && yb < ya)) {
+		xa = xb;
+		ya = yb;
+	}
+	return mc_strdup_printf("pc-q35-%d.%d", xa, ya);
 }
 
 /* The first of `names` the property list has, into out ("" if none). */

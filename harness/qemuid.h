@@ -56,6 +56,16 @@ struct qemu_id {
  */
 int qemuid_release_of(const char *version, char *buf, size_t len);
 
+/* The release the QEMU binary belongs to, from its --version line; -1 if unknown. */
+int qemuid_binary_release(const char *qemu, char *buf, size_t len);
+/*
+ * The machine type both builds run: "q35" for one build (b NULL or equal),
+ * else "pc-q35-X.Y" of the older release, so that a migration between them
+ * is one the newer build promises to support.  NULL with *err if a release
+ * cannot be told.
+ */
+char *qemuid_common_machine(const char *qemu_a, const char *qemu_b, char **err);
+
 /* Fills id from probe_qemu()'s answer (version and intel-iommu properties). */
 void qemuid_from_probe(struct qemu_id *id, const json_t *probe);
 

@@ -21,6 +21,7 @@
 
 struct mc_config {
 	const char *qemu;
+	const char *qemu_dst;	      /* another build for destinations (--qemu-dst), or NULL */
 	const char *guest_dir;	      /* vmlinuz, initramfs.cpio, kernel-release */
 	const char *mock_lib;	      /* libvfiomock.so */
 	const char *reports_dir;      /* reports/ */
