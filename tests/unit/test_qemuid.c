@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *rel(const char *v)
@@ -121,4 +122,48 @@ TEST(intel_iommu_spelling_comes_from_the_probe)
 	EXPECT_FALSE(id.intel_iommu);
 	json_decref(p);
 	qemuid_clear(&id);
+}
+
+/* A stand-in QEMU that only answers --version with `version`. */
+static char *fake_qemu(const char *dir, const char *name, const char *version)
+{
+	char *path = malloc(strlen(dir) + strlen(name) + 2);
+	FILE *f;
+
+	sprintf(path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fprintf(f, "#!/bin/sh\necho 'QEMU emulator version %s (fake)'\n", version);
+	fclose(f);
+	chmod(path, 0755);
+	return path;
+}
+
+TEST(two_builds_share_the_older_release_machine_type)
+{
+	char dir[] = "/tmp/qemuid-test.XXXXXX", *err = NULL, *m;
+	char *old, *dev, *bad;
+
+	ASSERT_NONNULL(mkdtemp(dir));
+	old = fake_qemu(dir, "old", "10.0.2");
+	dev = fake_qemu(dir, "dev", "10.2.50");
+	bad = fake_qemu(dir, "bad", "unknown");
+	m = qemuid_common_machine(old, NULL, NULL);
+	EXPECT_STREQ(m, "q35");
+	free(m);
+	m = qemuid_common_machine(dev, old, NULL);
+	EXPECT_STREQ(m, "pc-q35-10.0");
+	free(m);
+	m = qemuid_common_machine(old, dev, NULL);
+	EXPECT_STREQ(m, "pc-q35-10.0");
+	free(m);
+	EXPECT_NULL(qemuid_common_machine(old, bad, &err));
+	EXPECT_TRUE(err && strstr(err, "cannot tell the releases"));
+	free(err);
+	unlink(old);
+	unlink(dev);
+	unlink(bad);
+	free(old);
+	free(dev);
+	free(bad);
+	rmdir(dir);
 }
