@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* certify.c: the certification run and its certificate (certify.h). */
 #include "certify.h"
+#include "certhtml.h"
 #include "certprofile.h"
 #include "hostcells.h"
 #include "hostdev.h"
@@ -303,7 +304,7 @@ int certify_run(const struct mc_config *cfg, json_t *environment, json_t *invoca
 	hj = hostdev_json(hs);
 	cert = json_pack(
 	    "{s:s, s:i, s:s, s:s, s:s, s:o, s:s, s:o, s:O*, s:O*, s:O*, s:o, s:o, s:o, s:o, "
-	    "s:s, s:o, s:{s:[s], s:s}}",
+	    "s:s, s:o, s:{s:[s, s], s:s}}",
 	    "schema", MC_CERT_SCHEMA, "schema_version", MC_CERT_SCHEMA_VERSION, "id", id, "created",
 	    created, "migcheck_version", MIGCHECK_VERSION, "profile", cert_profile_json(p),
 	    "vfio_provider",
@@ -318,7 +319,8 @@ int certify_run(const struct mc_config *cfg, json_t *environment, json_t *invoca
 	    : incomplete ? "incomplete"
 			 : "pass",
 	    "reports", reports_json(dir, p->repetitions), "forms", "written", "json", "html",
-	    "not written: this build has no HTML report writer; the JSON is the certificate");
+	    "html",
+	    "certificate.html: the same certificate as a page; the JSON is the one to quote");
 	json_decref(hj);
 	text = json_dumps(cert, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	path = mc_strdup_printf("%s/certificate.json", dir);
@@ -332,6 +334,15 @@ int certify_run(const struct mc_config *cfg, json_t *environment, json_t *invoca
 		sha256_hex(text, strlen(text), hex);
 		line = mc_strdup_printf("%s  certificate.json\n", hex);
 		mc_write_file_atomic(sum, line, strlen(line), NULL);
+		{
+			char *page = cert_html(cert, hex), *hpath;
+
+			hpath = mc_strdup_printf("%s/certificate.html", dir);
+			if (mc_write_file_atomic(hpath, page, strlen(page), &err) < 0)
+				tap_diag(&tap, "cannot write %s: %s", hpath, err);
+			free(hpath);
+			free(page);
+		}
 		tap_diag(&tap, "certificate: %s (%s)", path,
 			 failed	      ? "fail"
 			 : incomplete ? "incomplete"

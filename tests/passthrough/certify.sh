@@ -22,7 +22,7 @@ python3 -c 'import jsonschema' 2>/dev/null ||
 	pt_skip_all "python3-jsonschema is not installed (scripts/install-deps.sh)"
 pt_config two '.'
 
-echo "1..8"
+echo "1..9"
 rc=0
 pt_migcheck two certify -j 2 --no-progress --reports "$WORK/r" --device "$PT_PAIR" \
 	>"$WORK/tap" 2>"$WORK/err" || rc=$?
@@ -89,6 +89,17 @@ jq -e 'all(.cases[] | select(.budget != null);
 		     else "pass" end))' "$cert" >/dev/null
 pt_result $? "budgets judged from their medians; the result follows from the verdicts" \
 	"$(jq -c '[.cases[] | {case, verdict, budget}], .result' "$cert")"
+# The page form: every item with its verdict, the devices, the digest of the JSON.
+page=$(dirname "$cert")/certificate.html
+digest=$(cut -d' ' -f1 "$(dirname "$cert")/certificate.sha256")
+ok=0
+[ -s "$page" ] && grep -q "$digest" "$page" && grep -q "0000:3b:00.1" "$page" || ok=1
+for c in $(jq -r '.cases[] | "\(.case)|\(.verdict)"' "$cert"); do
+	grep -q "<td>${c%|*}</td><td class=\"${c#*|}\">${c#*|}</td>" "$page" || ok=1
+done
+jq -e '.forms.written == ["json", "html"]' "$cert" >/dev/null || ok=1
+pt_result $ok "certificate.html: every item and its verdict, the devices, the JSON's digest" \
+	"$(head -c 600 "$page" 2>/dev/null)"
 [ -z "$SAMPLE" ] || cp "$cert" "$SAMPLE"
 pt_assert_clean
 exit $PT_FAILED
