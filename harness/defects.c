@@ -2,6 +2,7 @@
 #include "defects.h"
 #include "qemuid.h"
 #include "runner.h"
+#include "util.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -88,25 +89,16 @@ static int parse_version(const char *s, int v[3])
 	return s && sscanf(s, "%d.%d.%d", &v[0], &v[1], &v[2]) >= 2 ? 0 : -1;
 }
 
-static int vcmp(const int a[3], const int b[3])
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
 bool defects_version_in(const char *version, const char *from, const char *before)
 {
-	int v[3], f[3], b[3];
+	int v[3];
 
+	/* Unparsable versions and bounds match nothing. */
 	if (parse_version(version, v) < 0)
 		return false;
-	if (from && (parse_version(from, f) < 0 || vcmp(v, f) < 0))
+	if (from && (parse_version(from, v) < 0 || mc_version_cmp(version, from) < 0))
 		return false;
-	if (before && (parse_version(before, b) < 0 || vcmp(v, b) >= 0))
+	if (before && (parse_version(before, v) < 0 || mc_version_cmp(version, before) >= 0))
 		return false;
 	return true;
 }

@@ -14,7 +14,7 @@ struct mcase {
 	char **host_args[2]; /* per side, for host devices */
 	char **args;
 	char *append;
-	char *machine; /* the machine type both sides run */
+	char *machine;	     /* the machine type both sides run */
 	struct mig_run *mig; /* during the migration */
 	struct mig_result r;
 	bool ran[MCASE_MAX_HOOKS];

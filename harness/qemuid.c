@@ -72,22 +72,19 @@ int qemuid_binary_release(const char *qemu, char *buf, size_t len)
 char *qemuid_common_machine(const char *qemu_a, const char *qemu_b, char **err)
 {
 	char ra[32], rb[32];
-	int xa, ya, xb, yb;
+	int x = 0, y = 0;
 
 	if (!qemu_b || !strcmp(qemu_a, qemu_b))
 		return strdup("q35");
 	if (qemuid_binary_release(qemu_a, ra, sizeof(ra)) < 0 ||
-	    qemuid_binary_release(qemu_b, rb, sizeof(rb)) < 0 ||
-	    sscanf(ra, "%d.%d", &xa, &ya) != 2 || sscanf(rb, "%d.%d", &xb, &yb) != 2) {
+	    qemuid_binary_release(qemu_b, rb, sizeof(rb)) < 0) {
 		mc_set_err(err, "cannot tell the releases of %s and %s from --version", qemu_a,
 			   qemu_b);
 		return NULL;
 	}
-	if (xb < xa || (xb == xa && yb < ya)) {
-		xa = xb;
-		ya = yb;
-	}
-	return mc_strdup_printf("pc-q35-%d.%d", xa, ya);
+	/* qemuid_release_of() wrote x.y.z: the older one's x.y names the machine. */
+	sscanf(mc_version_cmp(rb, ra) < 0 ? rb : ra, "%d.%d", &x, &y);
+	return mc_strdup_printf("pc-q35-%d.%d", x, y);
 }
 
 /* The first of `names` the property list has, into out ("" if none). */

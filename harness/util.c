@@ -276,3 +276,20 @@ unsigned mc_time_scale(void)
 	v = strtoul(e, &end, 10);
 	return *end || v < 1 ? 1 : v > 20 ? 20 : (unsigned)v;
 }
+
+int mc_version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		unsigned long x = strtoul(a, (char **)&a, 10);
+		unsigned long y = strtoul(b, (char **)&b, 10);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		/* Skip the dot (or anything that is not a digit, such as a suffix). */
+		while (*a && (*a < '0' || *a > '9'))
+			a++;
+		while (*b && (*b < '0' || *b > '9'))
+			b++;
+	}
+	return 0;
+}

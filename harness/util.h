@@ -46,4 +46,10 @@ unsigned mc_time_scale(void);
 /* Parse sizes like "256M", "4K", "1G", "0x1000"; returns 0 or -1. */
 int mc_parse_size(const char *s, uint64_t *out);
 
+/*
+ * Compares dotted release numbers ("10.0.2", "10.1", "11.0.0-rc1") part by
+ * part, missing parts as 0 and a non-numeric suffix ignored: <0, 0, >0.
+ */
+int mc_version_cmp(const char *a, const char *b);
+
 #endif

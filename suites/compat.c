@@ -29,18 +29,6 @@ struct cp_case {
 	char append[48];
 };
 
-/* Negative, zero or positive as release a is older, the same or newer than b. */
-static int release_cmp(const char *a, const char *b)
-{
-	int xa = 0, ya = 0, za = 0, xb = 0, yb = 0, zb = 0;
-
-	sscanf(a, "%d.%d.%d", &xa, &ya, &za);
-	sscanf(b, "%d.%d.%d", &xb, &yb, &zb);
-	if (xa != xb)
-		return xa - xb;
-	return ya != yb ? ya - yb : za - zb;
-}
-
 /* The build to migrate to and from: --qemu-dst, else one in $MIGCHECK_QEMUS. */
 static char *other_build(const struct mc_config *cfg, const char *mine, char *rel, size_t len)
 {
@@ -79,7 +67,7 @@ static void compat(struct mc_case *c, const void *data)
 		return;
 	}
 	/* Upgrade first, then back to the build the guest came from. */
-	s.qemu_src = release_cmp(mine, theirs) <= 0 ? cfg->qemu : other;
+	s.qemu_src = mc_version_cmp(mine, theirs) <= 0 ? cfg->qemu : other;
 	s.qemu_dst = s.qemu_src == cfg->qemu ? other : cfg->qemu;
 	mc_case_log(c, "from %s to %s and back", s.qemu_src, s.qemu_dst);
 	k = mcase_open(c, &s);

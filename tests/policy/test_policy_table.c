@@ -239,11 +239,11 @@ TEST(extends_appends_base_rules_and_inherits_names)
 
 TEST(version_compare_and_ranges)
 {
-	EXPECT_EQ(pt_version_cmp("10.0.2", "10.0.2"), 0);
-	EXPECT_TRUE(pt_version_cmp("10.0.2", "10.0.13") < 0);
-	EXPECT_TRUE(pt_version_cmp("10.10.0", "10.9.0") > 0);
-	EXPECT_EQ(pt_version_cmp("10.1", "10.1.0"), 0);
-	EXPECT_TRUE(pt_version_cmp("9.2.4", "10.0.0") < 0);
+	EXPECT_EQ(mc_version_cmp("10.0.2", "10.0.2"), 0);
+	EXPECT_TRUE(mc_version_cmp("10.0.2", "10.0.13") < 0);
+	EXPECT_TRUE(mc_version_cmp("10.10.0", "10.9.0") > 0);
+	EXPECT_EQ(mc_version_cmp("10.1", "10.1.0"), 0);
+	EXPECT_TRUE(mc_version_cmp("9.2.4", "10.0.0") < 0);
 	EXPECT_TRUE(pt_version_in("10.0.2", "10.0.0", "10.1.0"));
 	EXPECT_FALSE(pt_version_in("10.1.0", "10.0.0", "10.1.0"));
 	EXPECT_TRUE(pt_version_in("12.3.0", "11.0.0", NULL));

@@ -71,8 +71,7 @@ enum pt_verdict { PT_PASS, PT_XFAIL, PT_XPASS, PT_FAIL };
 const char *pt_outcome_name(enum pt_outcome o);
 const char *pt_verdict_name(enum pt_verdict v);
 
-/* Numeric X.Y.Z comparison (missing parts are 0): <0, 0, >0. */
-int pt_version_cmp(const char *a, const char *b);
+/* from <= v < before (mc_version_cmp); a NULL bound is open. */
 bool pt_version_in(const char *v, const char *from, const char *before);
 
 /* Loads one table and the tables it extends; NULL with *err naming file and problem. */

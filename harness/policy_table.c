@@ -80,28 +80,11 @@ static bool version_valid(const char *v)
 	}
 }
 
-int pt_version_cmp(const char *a, const char *b)
-{
-	while (*a || *b) {
-		unsigned long x = strtoul(a, (char **)&a, 10);
-		unsigned long y = strtoul(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		/* Skip the dot (or anything that is not a digit, such as a suffix). */
-		while (*a && (*a < '0' || *a > '9'))
-			a++;
-		while (*b && (*b < '0' || *b > '9'))
-			b++;
-	}
-	return 0;
-}
-
 bool pt_version_in(const char *v, const char *from, const char *before)
 {
-	if (from && pt_version_cmp(v, from) < 0)
+	if (from && mc_version_cmp(v, from) < 0)
 		return false;
-	if (before && pt_version_cmp(v, before) >= 0)
+	if (before && mc_version_cmp(v, before) >= 0)
 		return false;
 	return true;
 }
@@ -374,7 +357,7 @@ static int parse_range(json_t *root, const char *path, char **from, char **befor
 		mc_set_err(err, "%s: the \"qemu\" range needs \"from\" or \"before\"", path);
 		return -1;
 	}
-	if (*from && *before && pt_version_cmp(*from, *before) >= 0) {
+	if (*from && *before && mc_version_cmp(*from, *before) >= 0) {
 		mc_set_err(err, "%s: empty version range %s..%s", path, *from, *before);
 		free(*from);
 		free(*before);
