@@ -246,6 +246,17 @@ void mx_cell_mock_spec(const struct mx_cell *c, struct mock_spec *s)
 	}
 }
 
+bool mx_cell_tracker_base(const struct mx_cell *c)
+{
+	const struct mx_tracker_info *t = mx_tracker_info(c->v[MX_TRACKER]);
+	int tr = c->v[MX_TRACKER], be = c->v[MX_BACKEND];
+
+	if (!t || c->v[MX_MIGRATION] != MX_PRECOPY || c->v[MX_DEVICES] != MX_ONE_DEV ||
+	    tr == MX_NO_TRACKER || c->v[MX_EM] != (t->needs_em_on ? MX_EM_ON : MX_EM_AUTO))
+		return false;
+	return tr == MX_TYPE1_PERPETUAL || be == (tr == MX_DEVICE_LOG ? MOCK_TYPE1 : MOCK_IOMMUFD);
+}
+
 const char *mx_cell_device_props(const struct mx_cell *c)
 {
 	/* Device state over multifd channels (QEMU 10.0's x- property). */

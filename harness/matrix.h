@@ -117,6 +117,13 @@ struct mx_tracker_info {
 };
 const struct mx_tracker_info *mx_tracker_info(int tracker);
 
+/*
+ * The plain cell of its tracker, whatever the vIOMMU: pre-copy, one device,
+ * enable-migration as the tracker needs it, the tracker's own backend
+ * (type1 for device logging and perpetual reporting, iommufd for HWPT).
+ */
+bool mx_cell_tracker_base(const struct mx_cell *c);
+
 /* The mock personality and devices a cell describes (no DMA workload). */
 void mx_cell_mock_spec(const struct mx_cell *c, struct mock_spec *s);
 /* "-device" property suffix the cell adds to each vfio-pci device, or "". */

@@ -108,19 +108,6 @@ static void describe(struct cp_case *p)
 	s->data = p;
 }
 
-/* One cell per tracker: precopy, one device, no vIOMMU. */
-static bool wanted(const struct mx_cell *c)
-{
-	const struct mx_tracker_info *t = mx_tracker_info(c->v[MX_TRACKER]);
-	int tr = c->v[MX_TRACKER], be = c->v[MX_BACKEND];
-
-	if (c->v[MX_MIGRATION] != MX_PRECOPY || c->v[MX_DEVICES] != MX_ONE_DEV ||
-	    tr == MX_NO_TRACKER || c->v[MX_EM] != (t->needs_em_on ? MX_EM_ON : MX_EM_AUTO) ||
-	    c->v[MX_VIOMMU] != MX_VI_NONE)
-		return false;
-	return tr == MX_TYPE1_PERPETUAL || be == (tr == MX_DEVICE_LOG ? MOCK_TYPE1 : MOCK_IOMMUFD);
-}
-
 static const struct mc_fixture compat_fixture = {
     .name = "compat",
     .order = 5,
@@ -140,7 +127,7 @@ __attribute__((constructor)) static void compat_register(void)
 	for (i = 0; i < n; i++) {
 		struct cp_case *p = &cases[nt];
 
-		if (!wanted(&cells[i]))
+		if (!mx_cell_tracker_base(&cells[i]) || cells[i].v[MX_VIOMMU] != MX_VI_NONE)
 			continue;
 		p->cell = cells[i];
 		p->cell.v[MX_GUEST] = MX_GUEST_LINUX;

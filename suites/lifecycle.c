@@ -601,16 +601,10 @@ static void describe(struct lc_case *l)
 /* The cells: each tracker without a vIOMMU, and the two QEMU 11 migrates behind one. */
 static bool wanted(const struct mx_cell *c)
 {
-	const struct mx_tracker_info *t = mx_tracker_info(c->v[MX_TRACKER]);
-	int tr = c->v[MX_TRACKER], be = c->v[MX_BACKEND];
-
-	if (c->v[MX_MIGRATION] != MX_PRECOPY || c->v[MX_DEVICES] != MX_ONE_DEV ||
-	    tr == MX_NO_TRACKER || c->v[MX_EM] != (t->needs_em_on ? MX_EM_ON : MX_EM_AUTO) ||
-	    c->v[MX_VIOMMU] == MX_VI_SCALABLE)
+	if (!mx_cell_tracker_base(c) || c->v[MX_VIOMMU] == MX_VI_SCALABLE)
 		return false;
-	if (c->v[MX_VIOMMU] == MX_VI_LEGACY && tr == MX_DEVICE_LOG)
-		return false; /* QEMU blocks device logging behind a vIOMMU in every release */
-	return tr == MX_TYPE1_PERPETUAL || be == (tr == MX_DEVICE_LOG ? MOCK_TYPE1 : MOCK_IOMMUFD);
+	/* QEMU blocks device logging behind a vIOMMU in every release. */
+	return c->v[MX_VIOMMU] == MX_VI_NONE || c->v[MX_TRACKER] != MX_DEVICE_LOG;
 }
 
 static const struct mc_fixture lifecycle_fixture = {
