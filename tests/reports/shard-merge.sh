@@ -4,6 +4,9 @@
 # check-shards` runs it over `smoke policy` (SELECTION= to change).
 # usage: shard-merge.sh MIGCHECK DIR SELECTION...
 set -u
+# Generous limits, as make check has: a case timing out on a loaded machine
+# in one run and not the other is not what this compares.
+export MIGCHECK_TIME_SCALE="${MIGCHECK_TIME_SCALE:-3}"
 mc=$1
 dir=$2
 shift 2
