@@ -24,12 +24,13 @@ static const char *const kept[] = {"result",	       "reason",	  "failure", "dura
 
 json_t *repeat_fold(json_t *const *recs, int n)
 {
-	json_t *out, *reps = json_array();
+	json_t *out, *reps;
 	int i, k, worst = 0, same = 1, count = 0;
 	double total = 0;
 
 	if (n == 1)
 		return json_incref(recs[0]);
+	reps = json_array();
 	for (i = 1; i < n; i++) {
 		if (severity(rd_result(recs[i])) > severity(rd_result(recs[worst])))
 			worst = i;

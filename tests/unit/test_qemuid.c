@@ -130,8 +130,12 @@ static char *fake_qemu(const char *dir, const char *name, const char *version)
 	char *path = malloc(strlen(dir) + strlen(name) + 2);
 	FILE *f;
 
+	if (!path)
+		abort();
 	sprintf(path, "%s/%s", dir, name);
 	f = fopen(path, "w");
+	if (!f)
+		abort();
 	fprintf(f, "#!/bin/sh\necho 'QEMU emulator version %s (fake)'\n", version);
 	fclose(f);
 	chmod(path, 0755);
