@@ -683,6 +683,7 @@ static void migrate(struct mcase *k)
 	if (k->s->hold_syncs) {
 		/* Held open: capped bandwidth and a limit nothing can meet. */
 		plan.max_bandwidth = k->s->hold_bandwidth ? k->s->hold_bandwidth : HOLD_BANDWIDTH;
+		plan.switchover_bandwidth = plan.max_bandwidth;
 		plan.downtime_limit_ms = 1;
 	}
 	if (pair_migrate(k->c, &k->p, &plan, &k->r, &err) < 0) {

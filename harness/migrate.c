@@ -113,6 +113,8 @@ int mig_run_set_limits(struct mig_run *run, uint64_t bw, uint64_t downtime_ms, c
 		json_object_set_new(p, "max-bandwidth", json_integer(bw));
 	if (downtime_ms)
 		json_object_set_new(p, "downtime-limit", json_integer(downtime_ms));
+	if (run->plan->switchover_bandwidth)
+		json_object_set_new(p, "avail-switchover-bandwidth", json_integer(0));
 	return qmp_call_void(run->src->qmp, "migrate-set-parameters", p, QMP_TIMEOUT_MS, err);
 }
 
@@ -383,6 +385,9 @@ int mig_run(struct vm *src, struct vm *dst, const struct mig_plan *plan, struct 
 	if (plan->downtime_limit_ms)
 		json_object_set_new(params, "downtime-limit",
 				    json_integer(plan->downtime_limit_ms));
+	if (plan->switchover_bandwidth)
+		json_object_set_new(params, "avail-switchover-bandwidth",
+				    json_integer(plan->switchover_bandwidth));
 	if (qmp_call_void(src->qmp, "migrate-set-parameters", params, QMP_TIMEOUT_MS, err) < 0)
 		return -1;
 

@@ -35,8 +35,16 @@ struct mig_plan {
 	bool multifd;
 	uint64_t max_bandwidth;	    /* bytes/s; 0 keeps QEMU's default */
 	uint64_t downtime_limit_ms; /* 0 keeps QEMU's default */
-	int timeout_ms;		    /* whole migration; 0: 120 s */
-	mig_hook_fn hook;	    /* at every point, or NULL */
+	/*
+	 * The bandwidth QEMU assumes at switchover (avail-switchover-bandwidth),
+	 * bytes/s; 0 lets QEMU measure it.  Measured, a window with nothing
+	 * sent (a starved migration thread) makes the threshold 0, and QEMU
+	 * then completes on its estimate alone, never asking the devices for
+	 * their exact pending size: a migration held open must fix it.
+	 */
+	uint64_t switchover_bandwidth;
+	int timeout_ms;	  /* whole migration; 0: 120 s */
+	mig_hook_fn hook; /* at every point, or NULL */
 	void *opaque;
 	bool relay;	  /* the channel goes through the harness (mig_run_break_channel) */
 	bool dst_may_die; /* the test kills the destination: the source's end is the outcome */
@@ -85,7 +93,10 @@ struct vm *mig_run_src(struct mig_run *run);
 struct vm *mig_run_dst(struct mig_run *run);
 /* Breaks the migration channel under both QEMUs (needs plan->relay); -1 without one. */
 int mig_run_break_channel(struct mig_run *run);
-/* Changes parameters mid-migration (e.g. lift the bandwidth cap to let it converge). */
+/*
+ * Changes parameters mid-migration (e.g. lift the bandwidth cap to let it
+ * converge); QEMU measures the switchover bandwidth again from then on.
+ */
 int mig_run_set_limits(struct mig_run *run, uint64_t max_bandwidth, uint64_t downtime_limit_ms,
 		       char **err);
 

@@ -178,16 +178,6 @@ json_t *pair_blockers(struct vm *vm)
 	return b;
 }
 
-static bool stopped(struct vm *vm, char **status)
-{
-	json_t *r = qmp_call(vm->qmp, "query-status", NULL, 10000, NULL);
-	bool running = json_is_true(json_object_get(r, "running"));
-
-	*status = strdup(json_string_value(json_object_get(r, "status")) ?: "unknown");
-	json_decref(r);
-	return r && !running;
-}
-
 bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out)
 {
 	struct ram_cmp local, *cmp = out ? out : &local;
@@ -256,7 +246,7 @@ bool pair_side_stopped(struct mc_case *c, struct pair *p, enum vm_role side, cha
 
 	if (lv_active(c))
 		return lvpair_side_stopped(p, side, state);
-	return stopped(vm, state);
+	return vm_run_state(vm, state) == 0;
 }
 
 int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,

@@ -196,6 +196,20 @@ bool vm_dead(struct vm *vm, char **why)
 	return true;
 }
 
+int vm_run_state(struct vm *vm, char **status)
+{
+	json_t *r = qmp_call(vm->qmp, "query-status", NULL, 10000, NULL);
+	const char *name = json_string_value(json_object_get(r, "status"));
+	int state = r ? json_is_true(json_object_get(r, "running")) : -1;
+
+	if (status) {
+		free(*status);
+		*status = strdup(name ? name : "unknown");
+	}
+	json_decref(r);
+	return state;
+}
+
 struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *workdir,
 		    enum vm_fail *fail, char **err)
 {

@@ -86,6 +86,11 @@ struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *work
 void vm_destroy(struct vm *vm);
 /* True if QEMU has exited; fills *why (malloc'd) with its exit and last stderr words. */
 bool vm_dead(struct vm *vm, char **why);
+/*
+ * QEMU's run state over QMP: 1 running, 0 not (paused, pre-switchover...),
+ * -1 no answer.  *status (may be NULL) is replaced by the state's name.
+ */
+int vm_run_state(struct vm *vm, char **status);
 /* QEMU's last words: the tail of its stderr, one line. */
 char *vm_last_words(struct vm *vm);
 

@@ -57,7 +57,7 @@ struct lin_mig {
 	int sync_at;
 	uint64_t event_iova, event_gpa;
 	uint64_t iova_a, phys; /* where close maps its buffers, and from which GPA (0: anywhere) */
-	char *hook_err;
+	char *early;	       /* why the switch's phase never came (pre-copy ended first) */
 };
 
 static const char *const lin_switch_name[] = {
@@ -126,6 +126,45 @@ static int lin_switch_now(struct lin_mig *m, char **err)
 	return 0;
 }
 
+static bool lin_wrote(const json_t *dev, uint64_t iova)
+{
+	const json_t *w;
+	size_t i;
+
+	json_array_foreach(json_object_get(dev, "pages_written"), i, w)
+	{
+		if ((uint64_t)json_integer_value(w) == iova)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The guest's switch may end before its unmap does: closing the container
+ * returns while the kernel still tears the domain down.  The switch is over
+ * when the unmap reached the event page, so the hold stays until then (an
+ * order; the bound only ends a wait for an unmap that never comes, which
+ * the case then reports with the event's fate).
+ */
+static void lin_wait_event(struct lin_mig *m)
+{
+	double t0 = mc_now_s();
+	bool fired = false;
+
+	if (!m->event_expected)
+		return;
+	while (!fired && mc_now_s() - t0 < 60) {
+		json_t *dev = mock_rig_device(&m->d.rig, VM_SRC, 0, NULL);
+
+		fired = dev && lin_wrote(dev, m->event_iova);
+		json_decref(dev);
+		if (!fired)
+			usleep(50000);
+	}
+	mc_case_log(m->d.w.c, "switch: the unmap event at 0x%" PRIx64 " %s after %.2f s",
+		    m->event_iova, fired ? "fired" : "had not fired", mc_now_s() - t0);
+}
+
 static int lin_hook_setup(struct mig_run *run, void *opaque, char **err)
 {
 	struct lin_mig *m = opaque;
@@ -135,17 +174,33 @@ static int lin_hook_setup(struct mig_run *run, void *opaque, char **err)
 }
 
 /* After dirty sync N: the switch (sync/pre-switchover phases), then let it converge. */
-static int lin_hook_sync(struct mig_run *run, void *opaque, char **err)
+static int lin_hook_sync(struct mig_run *run, int n, void *opaque, char **err)
 {
 	struct lin_mig *m = opaque;
 	const struct lin_variant *v = m->d.v;
 	json_t *r;
 
 	if (m->ph != PH_SETUP) {
+		char *status = NULL;
+
 		lin_wait_pass_past_event(m);
+		/*
+		 * QEMU may have stopped the guest for switchover right after
+		 * this sync: a switch now would wait on a stopped guest.
+		 */
+		if (vm_run_state(m->d.p.src, &status) != 1) {
+			m->early = mc_strdup_printf("pre-copy ended at dirty sync %d, before the "
+						    "switch could run (source %s)",
+						    n, status);
+			*err = strdup(m->early);
+			free(status);
+			return -1;
+		}
+		free(status);
 		if (lin_switch_now(m, err) < 0)
 			return -1;
 	}
+	lin_wait_event(m);
 	/* The switch is done: the device stops holding pre-copy open. */
 	r = mock_rig_call(&m->d.rig, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_RELEASE), err);
 	if (!r)
@@ -227,19 +282,6 @@ static const char *lin_event_fate(struct lin *d)
 	return fate;
 }
 
-static bool lin_wrote(const json_t *dev, uint64_t iova)
-{
-	const json_t *w;
-	size_t i;
-
-	json_array_foreach(json_object_get(dev, "pages_written"), i, w)
-	{
-		if ((uint64_t)json_integer_value(w) == iova)
-			return true;
-	}
-	return false;
-}
-
 /* Right before switchover the event write must have happened (the VM is stopped). */
 static int lin_hook_preswitch(struct mig_run *run, void *opaque, char **err)
 {
@@ -280,7 +322,7 @@ static int lin_hook(struct mig_run *run, enum mig_point at, int n, void *opaque,
 	case MIG_AT_SETUP:
 		return lin_hook_setup(run, opaque, err);
 	case MIG_AT_SYNC:
-		return !m->released && n >= m->sync_at ? lin_hook_sync(run, opaque, err) : 0;
+		return !m->released && n >= m->sync_at ? lin_hook_sync(run, n, opaque, err) : 0;
 	case MIG_AT_PRE_SWITCHOVER:
 		return lin_hook_preswitch(run, opaque, err);
 	}
@@ -461,6 +503,7 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	 * keep QEMU's switchover threshold (bandwidth x 1 ms) below it.
 	 */
 	plan.max_bandwidth = LIN_HOLD_BANDWIDTH;
+	plan.switchover_bandwidth = LIN_HOLD_BANDWIDTH;
 	plan.downtime_limit_ms = 1;
 	m.sync_at = ph == PH_PRESWITCH ? LIN_SYNC_N + 1 : LIN_SYNC_N;
 	plan.hook = lin_hook;
@@ -486,6 +529,10 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		lin_alive(d, "migration");
 		if (!d->w.crashed)
 			mc_case_fail(c, "could not drive the migration: %s", err);
+		goto out;
+	}
+	if (!m.switched && m.early) {
+		mc_case_error(c, "the switch did not run at the planned phase: %s", m.early);
 		goto out;
 	}
 	if (!m.switched) {
@@ -559,6 +606,7 @@ out:
 	json_decref(events);
 	json_decref(faults);
 	mig_result_clear(&r);
+	free(m.early);
 	free(err);
 	lin_teardown(d);
 }

@@ -168,12 +168,8 @@ static bool source_runs(struct mcase *k, char **state)
 	uint64_t end = mc_now_ns() + (uint64_t)WAIT_MS * 1000000;
 
 	for (;;) {
-		json_t *q = qmp_call(mcase_pair(k)->src->qmp, "query-status", NULL, 10000, NULL);
-		bool running = json_is_true(json_object_get(q, "running"));
+		bool running = vm_run_state(mcase_pair(k)->src, state) == 1;
 
-		free(*state);
-		*state = strdup(json_string_value(json_object_get(q, "status")) ?: "unknown");
-		json_decref(q);
 		if (running || mc_now_ns() >= end)
 			return running;
 		usleep(100000);

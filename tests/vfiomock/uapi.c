@@ -1032,6 +1032,27 @@ TEST(mig_data_size)
 	EXPECT_GE(s.stop_copy_length, 1);
 }
 
+/*
+ * Not a kernel rule but the test double's own control: a device holding
+ * pre-copy open claims its held bytes in MIG_DATA_SIZE too, the one device
+ * figure in QEMU's exact pending count (vfio_state_pending_exact()).
+ */
+TEST(mig_data_size_counts_held_bytes)
+{
+	struct t1 t, h;
+	struct vfio_device_feature_mig_data_size s = {0}, sh = {0};
+
+	ASSERT_EQ(t1_open(&t, true), 0);
+	ASSERT_EQ(t1_open_dev(&h, 49, "0000:01:00.1", true), 0);
+	ASSERT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &s,
+			  sizeof(s)),
+		  0);
+	ASSERT_EQ(feature(h.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &sh,
+			  sizeof(sh)),
+		  0);
+	EXPECT_EQ(sh.stop_copy_length, s.stop_copy_length + 0x200000);
+}
+
 TEST(mig_resume_roundtrip)
 {
 	struct t1 t;

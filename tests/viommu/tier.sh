@@ -12,16 +12,16 @@ reports=$2
 
 # Each switch kind once per backend and vIOMMU mode, after dirty sync 2;
 # the high-memory cases; the unmap negative control; the dirty cells that
-# migrate behind a vIOMMU.  Left out until their timing is understood (they
-# run in `make run`): close during migration, whose unmap of the high IOVA
-# range sometimes reaches QEMU only after pre-switchover (the case then
-# errors "the unmap event ... never fired"), and legacy type1 bind+open,
-# once seen meeting a stopped guest mid-switch (the hold keeps pre-copy
-# open through PRECOPY_INFO only, which QEMU's exact pending count ignores).
+# migrate behind a vIOMMU.
 SELECTION="
+domain.linux_legacy_pt_strict_type1.mig_bind_open_sync2
 domain.linux_legacy_pt_strict_iommufd.mig_bind_open_sync2
 domain.linux_sm_pt_strict_type1.mig_bind_open_sync2
 domain.linux_sm_pt_strict_iommufd.mig_bind_open_sync2
+domain.linux_legacy_nopt_strict_type1.mig_close_sync2
+domain.linux_legacy_nopt_strict_iommufd.mig_close_sync2
+domain.linux_sm_nopt_strict_type1.mig_close_sync2
+domain.linux_sm_nopt_strict_iommufd.mig_close_sync2
 domain.linux_legacy_pt_strict_type1.mig_group_type_sync2
 domain.linux_legacy_pt_strict_iommufd.mig_group_type_sync2
 domain.linux_sm_pt_strict_type1.mig_group_type_sync2
