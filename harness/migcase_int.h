@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* migcase_int.h: the running case, shared by the runner and its oracles only. */
+/* migcase_int.h: the running case, shared by the runner, its hooks and oracles only. */
 #ifndef MIGCHECK_MIGCASE_INT_H
 #define MIGCHECK_MIGCASE_INT_H
 
@@ -40,5 +40,19 @@ char *mcase_name(struct mcase *k, const char *what);
 const char *mcase_label_phase(struct mcase *k, const char *what);
 /* False (and the case failed with the root cause, once) when a QEMU died. */
 bool mcase_alive(struct mcase *k);
+/* A step failed: the case fails with why, or with QEMU's death when it died. */
+void mcase_step_failed(struct mcase *k, const char *what, const char *err);
+
+/* migcase_hooks.c, for the runner */
+/* Runs the hooks planned at `at` (and `sync`); -1 if one stopped the case. */
+int mcase_run_hooks(struct mcase *k, enum mcase_at at, int sync);
+/* False (the case a harness error) when a hook planned before `upto` never ran. */
+bool mcase_hooks_ran(struct mcase *k, enum mcase_at upto);
+/* The oracles that run at `at`, each verdict recorded. */
+void mcase_run_oracles(struct mcase *k, enum mcase_at at);
+/* False (the case a harness error) when a detect entry names an oracle not run. */
+bool mcase_detect_valid(struct mcase *k);
+/* Notes "dma_pages_lost" when every page RAM found differing is one DMA wrote. */
+void mcase_observe_dma_loss(struct mcase *k);
 
 #endif
