@@ -12,7 +12,8 @@
  * serial port's unix socket in the host, its RAM the backing file libvirt
  * made in the host (mapped before libvirt deletes it).  The case record
  * gets a "libvirt" member (hosts, domain, migration, job statistics) and
- * metrics.libvirt next to migcheck's own measures.
+ * metrics.libvirt next to migcheck's own measures.  lvpair.c runs the pair,
+ * lvpair_side.c starts the hosts and reaches into each side.
  */
 #ifndef MIGCHECK_LVPAIR_H
 #define MIGCHECK_LVPAIR_H

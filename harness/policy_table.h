@@ -12,6 +12,7 @@
  * The same structure, struct pt_decision, holds what a rule promises for a
  * cell (texts expanded with the device names) and what QEMU was observed to
  * do, so pt_compare() can judge one against the other.
+ * policy_table.c loads and selects tables, policy_verdict.c applies them.
  */
 #ifndef MIGCHECK_POLICY_TABLE_H
 #define MIGCHECK_POLICY_TABLE_H

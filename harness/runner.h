@@ -8,6 +8,7 @@
  * failures (EXPECT-like: the case goes on), skips with a reason, an expected
  * failure (XFAIL/XPASS), phases, metrics and oracle verdicts.  The record is
  * checkpointed to case.json so even a killed case keeps what it measured.
+ * Registration and selection live in registry.c, execution in runner.c.
  */
 #ifndef MIGCHECK_RUNNER_H
 #define MIGCHECK_RUNNER_H
