@@ -441,11 +441,6 @@ static void grids(struct strbuf *b, json_t *report)
 
 /* ---- failures ---- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void case_files(struct strbuf *b, const char *run_dir, const char *workdir)
 {
 	static const char *const usual[] = {"case.log", "case.json", "src.stderr", "dst.stderr",
@@ -466,7 +461,7 @@ static void case_files(struct strbuf *b, const char *run_dir, const char *workdi
 			names[n++] = strdup(de->d_name);
 		}
 		closedir(d);
-		qsort(names, n, sizeof(*names), cmp_str);
+		qsort(names, n, sizeof(*names), mc_strptr_cmp);
 	} else {
 		for (n = 0; usual[n]; n++) {
 			names = realloc(names, (n + 1) * sizeof(*names));

@@ -544,11 +544,6 @@ struct pt_table *pt_parse(const char *path, const char *text, size_t len, char *
 	return load(path, text, len, err);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int pt_select(const char *dir, const char *version, struct pt_table **out, char **err)
 {
 	struct pt_strv names = {0};
@@ -573,7 +568,7 @@ int pt_select(const char *dir, const char *version, struct pt_table **out, char 
 			pt_strv_add(&names, de->d_name);
 	closedir(d);
 	if (names.n)
-		qsort(names.v, names.n, sizeof(char *), name_cmp);
+		qsort(names.v, names.n, sizeof(char *), mc_strptr_cmp);
 	for (i = 0; i < names.n; i++) {
 		char *path = mc_strdup_printf("%s/%s", dir, names.v[i]), *from, *before;
 		json_t *root = read_json(path, NULL, 0, err);

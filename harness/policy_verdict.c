@@ -27,11 +27,6 @@ const char *pt_verdict_name(enum pt_verdict v)
 	return "?";
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 const struct pt_rule *pt_match(const struct pt_table *t, const char *const *axes)
 {
 	size_t i, k;
@@ -165,8 +160,8 @@ static bool same_texts(const struct pt_strv *a, const struct pt_strv *b)
 		abort();
 	memcpy(x, a->v, a->n * sizeof(char *));
 	memcpy(y, b->v, b->n * sizeof(char *));
-	qsort(x, a->n, sizeof(char *), name_cmp);
-	qsort(y, b->n, sizeof(char *), name_cmp);
+	qsort(x, a->n, sizeof(char *), mc_strptr_cmp);
+	qsort(y, b->n, sizeof(char *), mc_strptr_cmp);
 	for (i = 0; i < a->n && same; i++)
 		same = !strcmp(x[i], y[i]);
 	free(x);

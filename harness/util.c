@@ -293,3 +293,8 @@ int mc_version_cmp(const char *a, const char *b)
 	}
 	return 0;
 }
+
+int mc_strptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}

@@ -46,6 +46,9 @@ unsigned mc_time_scale(void);
 /* Parse sizes like "256M", "4K", "1G", "0x1000"; returns 0 or -1. */
 int mc_parse_size(const char *s, uint64_t *out);
 
+/* qsort() comparator for an array of C strings. */
+int mc_strptr_cmp(const void *a, const void *b);
+
 /*
  * Compares dotted release numbers ("10.0.2", "10.1", "11.0.0-rc1") part by
  * part, missing parts as 0 and a non-numeric suffix ignored: <0, 0, >0.

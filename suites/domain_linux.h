@@ -70,8 +70,14 @@ int lin_baseline_and_cont(struct lin *d, char **err);
 /* Checks, records and frees everything lin_init() and the case set up. */
 void lin_teardown(struct lin *d);
 
+/* Boots the guest (the mock with `faults`, NULL for none); false if the case ended. */
+bool lin_setup(struct lin *d, struct mc_case *c, const struct lin_variant *v, json_t *faults);
+
 /* True while the source QEMU runs; otherwise fails the case with its last words. */
 bool lin_alive(struct lin *d, const char *step);
+/* One agent command, sequenced: the reply (to free) ends the step; NULL on failure. */
+json_t *lin_agent(struct lin *d, const char *step, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* One agent command; its reply ends the step. */
 bool lin_cmd(struct lin *d, const char *step, const char *cmd);
 /* bind vfio-pci, SET_CONTAINER, SET_IOMMU, open and enable, checked after each. */
@@ -80,6 +86,14 @@ bool lin_bind_open(struct lin *d);
 bool lin_map_at(struct lin *d, const char *step, uint64_t iova, uint64_t pages, bool write,
 		bool each, uint64_t phys);
 bool lin_map(struct lin *d, const char *step, uint64_t iova, uint64_t pages, bool write, bool each);
+/* The coherence oracle after `step`: the mock's mappings against the guest's domain. */
+bool lin_check(struct lin *d, const char *step);
+/* UNMAP_DMA of `pages` at iova (page by page with `each`), then the check. */
+bool lin_unmap(struct lin *d, const char *step, uint64_t iova, uint64_t pages, bool each);
+/* close(group) (UNMAP_DMA first with unmap_first): back to the default domain, checked. */
+bool lin_close(struct lin *d, const char *step, bool unmap_first);
+/* A device write by GPA through sysfs (identity domain) that must land or fault. */
+bool lin_fill_phys(struct lin *d, const char *step, bool lands);
 /* A device write of `pages` at iova that must land (or fault). */
 bool lin_fill(struct lin *d, const char *step, uint64_t iova, uint64_t pages, bool lands);
 
