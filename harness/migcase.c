@@ -273,7 +273,7 @@ static void migrate(struct mcase *k)
 	double t0 = mc_now_s();
 
 	plan.return_path = true;
-	plan.switchover_ack = true;
+	plan.switchover_ack = !k->s->no_switchover_ack;
 	plan.timeout_ms = plan.timeout_ms ? plan.timeout_ms : 120000;
 	plan.hook = on_migration;
 	plan.opaque = k;

@@ -62,6 +62,11 @@ struct mcase_hook {
 	enum mcase_at at;
 	int sync; /* MCASE_SYNC: the dirty sync it follows */
 	mcase_fn fn;
+	/*
+	 * The migration may end before this point: not an error, the suite's
+	 * oracle judges it (QEMU switching over before a limit let it).
+	 */
+	bool optional;
 };
 #define MCASE_MAX_HOOKS 6
 
@@ -142,6 +147,7 @@ struct mcase_spec {
 	uint64_t hold_bandwidth;      /* the cap while held (0: 64 MiB/s) */
 	uint64_t release_downtime_ms; /* then this downtime limit lets it converge */
 	int min_syncs;		      /* fewer dirty syncs: the scenario did not run */
+	bool no_switchover_ack;	      /* the downtime limit alone decides the switchover */
 	struct mcase_hook hooks[MCASE_MAX_HOOKS];
 	/* the outcome and the oracles */
 	struct mcase_expect expect;
@@ -210,6 +216,8 @@ int mcase_break_channel(struct mcase *k);
 bool mcase_detected(const struct mcase_verdict *v, const struct mc_ranges *where, char **summary);
 /* Changes limits mid-migration (only from migration hooks). */
 int mcase_set_limits(struct mcase *k, uint64_t bandwidth, uint64_t downtime_ms);
+/* Changes only the downtime limit, keeping the plan's switchover bandwidth. */
+int mcase_set_downtime(struct mcase *k, uint64_t downtime_ms);
 /* A side's mock state; on failure the case fails with the reason. */
 int mcase_state(struct mcase *k, enum vm_role side, struct ms_state *st);
 /* One mock control request (stolen); on failure the case fails with the reason. */

@@ -129,6 +129,17 @@ int mcase_set_limits(struct mcase *k, uint64_t bandwidth, uint64_t downtime_ms)
 	return -1;
 }
 
+int mcase_set_downtime(struct mcase *k, uint64_t downtime_ms)
+{
+	char *err = NULL;
+
+	if (!k->mig || mig_run_set_downtime(k->mig, downtime_ms, &err) == 0)
+		return k->mig ? 0 : -1;
+	mcase_step_failed(k, "setting the downtime limit", err);
+	free(err);
+	return -1;
+}
+
 int mcase_break_channel(struct mcase *k)
 {
 	if (k->mig && mig_run_break_channel(k->mig) == 0)
@@ -224,7 +235,7 @@ bool mcase_hooks_ran(struct mcase *k, enum mcase_at upto)
 	for (i = 0; i < MCASE_MAX_HOOKS && k->s->hooks[i].fn; i++) {
 		const struct mcase_hook *h = &k->s->hooks[i];
 
-		if (h->at > upto || k->ran[i])
+		if (h->at > upto || k->ran[i] || h->optional)
 			continue;
 		if (h->at == MCASE_SYNC)
 			mc_case_error(k->c,
@@ -388,7 +399,7 @@ bool mcase_detect_valid(struct mcase *k)
 	return true;
 }
 
-/* The device's DMA loss, as the known-defects table names it. */
+/* The device's DMA loss, or the guest CPU's, as the known-defects table names it. */
 void mcase_observe_dma_loss(struct mcase *k)
 {
 	struct mc_ranges dma;
@@ -420,5 +431,9 @@ void mcase_observe_dma_loss(struct mcase *k)
 	if (ranges_within(&k->ram_flagged, &dma))
 		mcase_observe(k, "dma_pages_lost",
 			      "every differing page is one the device wrote by DMA");
+	else if (ranges_disjoint(&k->ram_flagged, &dma))
+		mcase_observe(k, "cpu_pages_lost",
+			      "no differing page is one the device wrote: the guest's own writes "
+			      "were lost");
 	ranges_free(&dma);
 }

@@ -118,6 +118,13 @@ int mig_run_set_limits(struct mig_run *run, uint64_t bw, uint64_t downtime_ms, c
 	return qmp_call_void(run->src->qmp, "migrate-set-parameters", p, QMP_TIMEOUT_MS, err);
 }
 
+int mig_run_set_downtime(struct mig_run *run, uint64_t downtime_ms, char **err)
+{
+	return qmp_call_void(run->src->qmp, "migrate-set-parameters",
+			     json_pack("{s:I}", "downtime-limit", (json_int_t)downtime_ms),
+			     QMP_TIMEOUT_MS, err);
+}
+
 static json_t *channels(const char *name)
 {
 	return json_pack("[{s:s, s:{s:s, s:s, s:s, s:b}}]", "channel-type", "main", "addr",

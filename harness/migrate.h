@@ -99,6 +99,8 @@ int mig_run_break_channel(struct mig_run *run);
  */
 int mig_run_set_limits(struct mig_run *run, uint64_t max_bandwidth, uint64_t downtime_limit_ms,
 		       char **err);
+/* Changes only the downtime limit; the switchover bandwidth stays what the plan set. */
+int mig_run_set_downtime(struct mig_run *run, uint64_t downtime_limit_ms, char **err);
 
 /*
  * Runs the migration.  Returns 0 if the harness could drive it (whatever

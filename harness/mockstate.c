@@ -107,6 +107,13 @@ static void parse_device(struct ms_device *d, const json_t *o)
 	d->data_fd_open = json_is_true(json_object_get(o, VFM_ST_DATA_FD_OPEN));
 	d->logging =
 	    json_is_true(json_object_get(json_object_get(o, VFM_ST_DMA_LOGGING), VFM_ST_STARTED));
+	v = json_object_get(o, VFM_ST_REPORTED);
+	d->reported.stop_copy = u64(v, VFM_ST_STOP_COPY_LENGTH);
+	d->reported.at_stop = u64(v, VFM_ST_AT_STOP_COPY);
+	d->reported.initial = u64(v, VFM_ST_INITIAL_BYTES);
+	d->reported.dirty = u64(v, VFM_ST_DIRTY_BYTES);
+	d->reported.size_queries = u64(v, VFM_ST_SIZE_QUERIES);
+	d->reported.info_queries = u64(v, VFM_ST_INFO_QUERIES);
 }
 
 int ms_parse(json_t *reply, struct ms_state *st, char **err)

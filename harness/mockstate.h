@@ -67,6 +67,12 @@ struct ms_device {
 	json_t *data_bytes; /* {"PRE_COPY": bytes, ...} */
 	bool data_fd_open;
 	bool logging; /* DMA logging started */
+	/* What QEMU was last told was pending (MIG_DATA_SIZE, PRECOPY_INFO). */
+	struct {
+		uint64_t stop_copy, at_stop; /* the last answer; the one in force at STOP_COPY */
+		uint64_t initial, dirty;
+		uint64_t size_queries, info_queries;
+	} reported;
 };
 
 struct ms_state {

@@ -83,12 +83,22 @@ void ram_compare(const uint8_t *src, const uint8_t *dst, size_t len, size_t page
 			continue;
 		if (out->nreported < RAMCMP_MAX_REPORTED) {
 			struct ram_diff *d = &out->diff[out->nreported++];
-			size_t show = n < RAMCMP_BYTES_SHOWN ? n : RAMCMP_BYTES_SHOWN;
+			size_t b, at, show;
 
 			d->offset = off;
 			d->gpa = ram_layout_gpa(l, off);
-			memcpy(d->src, src + off, show);
-			memcpy(d->dst, dst + off, show);
+			d->bytes_differing = 0;
+			for (b = n; b-- > 0;)
+				if (src[off + b] != dst[off + b]) {
+					d->first_byte = (uint32_t)b;
+					d->bytes_differing++;
+				}
+			/* Show where the page differs, not its (often equal) start. */
+			at = d->first_byte & ~(size_t)(RAMCMP_BYTES_SHOWN - 1);
+			show = n - at < RAMCMP_BYTES_SHOWN ? n - at : RAMCMP_BYTES_SHOWN;
+			d->shown_at = (uint32_t)at;
+			memcpy(d->src, src + off + at, show);
+			memcpy(d->dst, dst + off + at, show);
 		}
 		out->differing++;
 		ranges_add(&out->where, ram_layout_gpa(l, off), n);
@@ -125,10 +135,13 @@ json_t *ram_cmp_json(const struct ram_cmp *c)
 
 		snprintf(gpa, sizeof(gpa), "0x%" PRIx64, c->diff[i].gpa);
 		json_array_append_new(
-		    arr, json_pack("{s:s, s:I, s:o, s:o}", "gpa", gpa, "offset",
-				   (json_int_t)c->diff[i].offset, "src",
-				   hex_bytes(c->diff[i].src, RAMCMP_BYTES_SHOWN), "dst",
-				   hex_bytes(c->diff[i].dst, RAMCMP_BYTES_SHOWN)));
+		    arr,
+		    json_pack("{s:s, s:I, s:i, s:i, s:i, s:o, s:o}", "gpa", gpa, "offset",
+			      (json_int_t)c->diff[i].offset, "first_byte",
+			      (int)c->diff[i].first_byte, "bytes_differing",
+			      (int)c->diff[i].bytes_differing, "shown_at", (int)c->diff[i].shown_at,
+			      "src", hex_bytes(c->diff[i].src, RAMCMP_BYTES_SHOWN), "dst",
+			      hex_bytes(c->diff[i].dst, RAMCMP_BYTES_SHOWN)));
 	}
 	json_object_set_new(o, "first_differences", arr);
 	return o;

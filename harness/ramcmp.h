@@ -34,6 +34,9 @@ struct ram_layout {
 struct ram_diff {
 	uint64_t offset;
 	uint64_t gpa;
+	uint32_t first_byte;	  /* the page's first differing byte */
+	uint32_t bytes_differing; /* how many of its bytes differ */
+	uint32_t shown_at;	  /* src and dst show the page from here (first_byte, 16-aligned) */
 	uint8_t src[RAMCMP_BYTES_SHOWN];
 	uint8_t dst[RAMCMP_BYTES_SHOWN];
 };

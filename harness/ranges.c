@@ -115,6 +115,18 @@ bool ranges_within(const struct mc_ranges *inner, const struct mc_ranges *outer)
 	return !ranges_first_outside(inner, outer);
 }
 
+bool ranges_disjoint(const struct mc_ranges *a, const struct mc_ranges *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < b->n; j++)
+			if (a->v[i].start < b->v[j].start + b->v[j].len &&
+			    b->v[j].start < a->v[i].start + a->v[i].len)
+				return false;
+	return true;
+}
+
 json_t *ranges_json(const struct mc_ranges *r, size_t max)
 {
 	json_t *a = json_array();

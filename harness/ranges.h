@@ -36,6 +36,8 @@ bool ranges_empty(const struct mc_ranges *r);
 bool ranges_cover(const struct mc_ranges *r, uint64_t start, uint64_t len);
 /* True if every range of `inner` lies inside `outer`. */
 bool ranges_within(const struct mc_ranges *inner, const struct mc_ranges *outer);
+/* No byte of a lies in b. */
+bool ranges_disjoint(const struct mc_ranges *a, const struct mc_ranges *b);
 /* The first range of `inner` not inside `outer`, or NULL. */
 const struct mc_range *ranges_first_outside(const struct mc_ranges *inner,
 					    const struct mc_ranges *outer);

@@ -376,8 +376,8 @@ static void describe(struct dirty_case *d)
 	/* Perpetual reporting and no tracker resend all RAM every sync. */
 	s->release_downtime_ms = t->precise ? 500 : 20000;
 	s->expect.skip_unsupported = true;
-	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, HOLD_SYNCS, arm_late_query};
-	s->hooks[h++] = (struct mcase_hook){MCASE_MIGRATED, 0, account};
+	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, HOLD_SYNCS, arm_late_query, false};
+	s->hooks[h++] = (struct mcase_hook){MCASE_MIGRATED, 0, account, false};
 	switch (d->kind) {
 	case K_DROP_DIRTY:
 		s->detect[0] = (struct mcase_detect){"ram", mcase_where_dropped};
@@ -394,11 +394,11 @@ static void describe(struct dirty_case *d)
 		s->hooks[1] = (struct mcase_hook){0};
 		break;
 	case K_READONLY:
-		s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, write_to_rom};
+		s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, write_to_rom, false};
 		s->extra[0] = &readonly_mapped;
 		break;
 	case K_ABOVE_4G:
-		s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, placed_above_4g};
+		s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, placed_above_4g, false};
 		break;
 	default:
 		break;

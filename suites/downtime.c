@@ -199,9 +199,9 @@ static void describe(struct dt_case *d, int i)
 	/* Perpetual reporting resends everything: let it converge anyway. */
 	s->release_downtime_ms = t->precise ? 300 : 60000;
 	s->plan.timeout_ms = 180000;
-	s->hooks[0] = (struct mcase_hook){MCASE_READY, 0, measure_fill};
-	s->hooks[1] = (struct mcase_hook){MCASE_PRE_SWITCHOVER, 0, mark_final_syncs};
-	s->hooks[2] = (struct mcase_hook){MCASE_MIGRATED, 0, measure};
+	s->hooks[0] = (struct mcase_hook){MCASE_READY, 0, measure_fill, false};
+	s->hooks[1] = (struct mcase_hook){MCASE_PRE_SWITCHOVER, 0, mark_final_syncs, false};
+	s->hooks[2] = (struct mcase_hook){MCASE_MIGRATED, 0, measure, false};
 	s->oracles = MCASE_RAM | MCASE_VERIFY;
 	s->extra[0] = &stop_copy_oracle;
 	if (d->selftest && i == FAULTY_SIZE)

@@ -585,10 +585,10 @@ static void describe(struct lc_case *l)
 	s->plan.dst_may_die =
 	    l->kind == LC_DST_KILLED_PRECOPY || l->kind == LC_DST_KILLED_SWITCHOVER;
 	s->plan.timeout_ms = 180000;
-	s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, remember_maps};
-	s->hooks[h++] = (struct mcase_hook){MCASE_SETUP, 0, at_setup};
-	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, 2, at_sync};
-	s->hooks[h++] = (struct mcase_hook){MCASE_PRE_SWITCHOVER, 0, at_preswitch};
+	s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, remember_maps, false};
+	s->hooks[h++] = (struct mcase_hook){MCASE_SETUP, 0, at_setup, false};
+	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, 2, at_sync, false};
+	s->hooks[h++] = (struct mcase_hook){MCASE_PRE_SWITCHOVER, 0, at_preswitch, false};
 	if (l->kind == LC_STAYS_STOPPED)
 		s->oracles = MCASE_NO_ORACLES;
 	s->data = l;

@@ -297,13 +297,13 @@ static void describe(struct pt_case *p)
 	s->expect.skip_unsupported = true;
 	if (p->kind == PT_MIGRATE)
 		return;
-	s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, dma_start};
-	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, REFILL_SYNC, dma_refill};
-	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, HOLD_SYNCS, stream_stop};
+	s->hooks[h++] = (struct mcase_hook){MCASE_READY, 0, dma_start, false};
+	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, REFILL_SYNC, dma_refill, false};
+	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, HOLD_SYNCS, stream_stop, false};
 	s->extra[0] = &fill_oracle;
 	s->extra[1] = &stream_oracle;
 	if (p->kind == PT_DMA_SELFTEST) {
-		s->hooks[h++] = (struct mcase_hook){MCASE_MIGRATED, 0, corrupt_pages};
+		s->hooks[h++] = (struct mcase_hook){MCASE_MIGRATED, 0, corrupt_pages, false};
 		s->detect[0] = (struct mcase_detect){"ram", where_both};
 		s->detect[1] = (struct mcase_detect){"dma_fill", where_fill};
 		s->detect[2] = (struct mcase_detect){"dma_stream", where_stream};

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Every negative control, both directions: with its fault injected the named
 # oracle must fail exactly where the fault went (the control passes), and in
-# the fault-free twin case the same oracle must pass.  TAP on stdout.
+# the fault-free twin case the same oracle must pass.  A control may end
+# XFAIL on a known QEMU defect that showed in another of its runs; its own
+# oracle's verdict is what is judged.  TAP on stdout.
 #
 # usage: negative_controls.sh MIGCHECK
 set -u
@@ -16,7 +18,8 @@ dirty.type1_devlog_auto_novi_precopy_1dev.drop_dirty dirty.type1_devlog_auto_nov
 dirty.type1_devlog_auto_novi_precopy_1dev.dma_after_stop dirty.type1_devlog_auto_novi_precopy_1dev.migrate ram
 dirty.iommufd_hwpt_auto_novi_precopy_1dev.drop_dirty dirty.iommufd_hwpt_auto_novi_precopy_1dev.migrate ram dma_ring
 dirty.type1_perpetual_on_novi_precopy_1dev.drop_dirty dirty.type1_perpetual_on_novi_precopy_1dev.migrate ram dma_ring
-downtime.type1_devlog.bound_selftest downtime.type1_devlog.scaling 512mib.stop_copy'
+downtime.type1_devlog.bound_selftest downtime.type1_devlog.scaling 512mib.stop_copy
+downtime.type1_devlog.limit_selftest downtime.type1_devlog.limit 262144kib.limit'
 
 sel=$(echo "$PAIRS" | awk '{print $1; print $2}' | sort -u)
 # shellcheck disable=SC2086
@@ -36,7 +39,7 @@ echo "$PAIRS" | while read -r control twin oracles; do
 			elif ($k.oracles[$o].pass | not) then "\($c): \($o) did not catch its fault: \($k.oracles[$o].summary)"
 			elif ($k.oracles[$o].summary | startswith("caught the injected fault exactly") | not) then "\($c): \($o): \($k.oracles[$o].summary)"
 			elif ($w.oracles[$o].pass != true) then "\($t): \($o) fails without a fault: \($w.oracles[$o].summary // $w.reason)"
-			elif $k.result != "pass" then "\($c): \($k.result): \($k.reason)"
+			elif ($k.result != "pass" and $k.result != "xfail") then "\($c): \($k.result): \($k.reason)"
 			else "ok" end' "$REPORT")
 		if [ "$verdict" = ok ]; then
 			echo "ok $n $control $o catches its fault; $twin passes it"

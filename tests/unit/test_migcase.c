@@ -62,6 +62,27 @@ static bool judge(struct mcase_verdict v, uint64_t wstart, uint64_t wlen, const 
 	return ok;
 }
 
+/* What tells the guest's lost writes (cpu_pages_lost) from the device's. */
+TEST(ranges_disjoint_touching_is_not_overlap)
+{
+	struct mc_ranges a, b;
+
+	ranges_init(&a);
+	ranges_init(&b);
+	ranges_add(&a, 0x1000, 0x1000);
+	ranges_add(&a, 0x8000, 0x1000);
+	ranges_add(&b, 0x2000, 0x6000); /* fills the gap, touching both ends */
+	EXPECT_TRUE(ranges_disjoint(&a, &b));
+	EXPECT_TRUE(ranges_disjoint(&b, &a));
+	ranges_add(&b, 0x8fff, 0x10); /* one byte of a's second range */
+	EXPECT_FALSE(ranges_disjoint(&a, &b));
+	ranges_free(&b);
+	ranges_init(&b);
+	EXPECT_TRUE(ranges_disjoint(&a, &b)); /* nothing overlaps an empty set */
+	ranges_free(&a);
+	ranges_free(&b);
+}
+
 TEST(caught_exactly_where_injected)
 {
 	EXPECT_TRUE(judge(verdict(false, 0x8000000, 0x1000), 0x8000000, 0x200000,

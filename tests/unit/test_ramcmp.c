@@ -81,8 +81,12 @@ TEST(one_corrupted_page)
 	ASSERT_EQ(cmp.nreported, 1);
 	EXPECT_EQ(cmp.diff[0].offset, idx * PAGE);
 	EXPECT_EQ(cmp.diff[0].gpa, idx * PAGE);
-	EXPECT_EQ(memcmp(cmp.diff[0].src, a + idx * PAGE, 16), 0);
-	EXPECT_EQ(memcmp(cmp.diff[0].dst, b + idx * PAGE, 16), 0);
+	/* Shown from the 16-byte line that holds the first difference. */
+	EXPECT_EQ(cmp.diff[0].first_byte, 4000);
+	EXPECT_EQ(cmp.diff[0].bytes_differing, 1);
+	EXPECT_EQ(cmp.diff[0].shown_at, 4000 & ~15);
+	EXPECT_EQ(memcmp(cmp.diff[0].src, a + idx * PAGE + (4000 & ~15), 16), 0);
+	EXPECT_EQ(memcmp(cmp.diff[0].dst, b + idx * PAGE + (4000 & ~15), 16), 0);
 }
 
 TEST(first_bytes_of_both_sides)
@@ -161,7 +165,10 @@ TEST(partial_last_page)
 	EXPECT_EQ(cmp.differing, 1);
 	ASSERT_EQ(cmp.nreported, 1);
 	EXPECT_EQ(cmp.diff[0].offset, 10 * PAGE);
-	EXPECT_EQ(memcmp(cmp.diff[0].src, a + 10 * PAGE, 16), 0);
+	/* The partial page's last byte: only the 4 bytes of its line that exist are shown. */
+	EXPECT_EQ(cmp.diff[0].first_byte, 99);
+	EXPECT_EQ(cmp.diff[0].shown_at, 96);
+	EXPECT_EQ(memcmp(cmp.diff[0].src, a + 10 * PAGE + 96, 4), 0);
 }
 
 /* Trimmed from QEMU 10.0's "info mtree" for q35 with 4 GiB of memory-backend RAM. */
@@ -282,6 +289,9 @@ TEST(diff_gpa_through_layout)
 		const uint8_t *p = a + (1 << 20) + 2 * PAGE;
 		int i;
 
+		EXPECT_EQ(json_integer_value(json_object_get(d, "first_byte")), 9);
+		EXPECT_EQ(json_integer_value(json_object_get(d, "bytes_differing")), 1);
+		EXPECT_EQ(json_integer_value(json_object_get(d, "shown_at")), 0);
 		for (i = 0; i < 16; i++)
 			sprintf(hex + 2 * i, "%02x", p[i]);
 		EXPECT_STREQ(json_string_value(json_object_get(d, "src")), hex);

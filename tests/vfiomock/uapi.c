@@ -1053,6 +1053,37 @@ TEST(mig_data_size_counts_held_bytes)
 	EXPECT_EQ(sh.stop_copy_length, s.stop_copy_length + 0x200000);
 }
 
+/*
+ * The under_report fault (the downtime suite's negative control): a device
+ * that tells QEMU a quarter of what it will send, in MIG_DATA_SIZE and in
+ * PRECOPY_INFO, while sending all of it.
+ */
+TEST(fault_under_report_quarters_pending)
+{
+	struct t1 t, u;
+	struct vfio_device_feature_mig_data_size s = {0}, su = {0};
+	struct vfio_precopy_info p = {.argsz = sizeof(p)}, pu = {.argsz = sizeof(p)};
+	uint8_t buf[8192];
+	int fd, fdu;
+
+	ASSERT_EQ(t1_open(&t, true), 0);
+	ASSERT_EQ(t1_open_dev(&u, 50, "0000:01:00.2", true), 0);
+	ASSERT_EQ(feature(t.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &s,
+			  sizeof(s)),
+		  0);
+	ASSERT_EQ(feature(u.dev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &su,
+			  sizeof(su)),
+		  0);
+	EXPECT_EQ(su.stop_copy_length, s.stop_copy_length / 4);
+	ASSERT_EQ(set_state(t.dev, VFIO_DEVICE_STATE_PRE_COPY, &fd), 0);
+	ASSERT_EQ(set_state(u.dev, VFIO_DEVICE_STATE_PRE_COPY, &fdu), 0);
+	ASSERT_EQ(ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &p), 0);
+	ASSERT_EQ(ioctl(fdu, VFIO_MIG_GET_PRECOPY_INFO, &pu), 0);
+	EXPECT_EQ(pu.initial_bytes, p.initial_bytes / 4);
+	/* What is read is all of it. */
+	EXPECT_EQ(read(fdu, buf, sizeof(buf)), (ssize_t)p.initial_bytes);
+}
+
 TEST(mig_resume_roundtrip)
 {
 	struct t1 t;
