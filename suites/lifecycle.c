@@ -21,8 +21,10 @@
  * before migrating.  After a failure, the order too: the source reported
  * the failure before its vCPUs ran again, and the device was RUNNING again
  * before that.  Then a migration to a fresh destination must pass every
- * oracle.  The negative control (stays_stopped) leaves a device in STOP
- * while acknowledging RUNNING: the recovered oracle must name that device.
+ * oracle.  Its negative controls: a device left in STOP while it
+ * acknowledged RUNNING (stays_stopped), and a device whose DMA logging goes
+ * on after QEMU stopped it (tracking_kept): the recovered oracle must name
+ * that device, and nothing else.
  *
  * Cells: device logging, iommufd HWPT and type1 perpetual tracking without
  * a vIOMMU, and the two trackers QEMU 11 migrates behind one (they SKIP
@@ -55,6 +57,7 @@ enum lc_kind {
 	LC_CHANNEL_CLOSED,
 	LC_PINGPONG,
 	LC_STAYS_STOPPED,
+	LC_TRACKING_KEPT,
 	LC_COUNT
 };
 
@@ -494,6 +497,7 @@ static void lifecycle(struct mc_case *c, const void *data)
 			goto out;
 		break;
 	case LC_STAYS_STOPPED:
+	case LC_TRACKING_KEPT:
 		/* Negative control: the recovered oracle must name device 0, and only it. */
 		ranges_add(&stuck, 0, 1);
 		bad_round(k, "cancel", MCASE_SYNC, ACT_CANCEL, &cancelled, &stuck);
@@ -551,6 +555,9 @@ static const struct {
     [LC_STAYS_STOPPED] = {"recovered_selftest",
 			  "negative control: a device left in STOP after a cancel must be "
 			  "named by the recovered oracle"},
+    [LC_TRACKING_KEPT] = {"recovered_tracking_selftest",
+			  "negative control: a device whose DMA logging stays on after a "
+			  "cancel must be named by the recovered oracle"},
 };
 
 static void describe(struct lc_case *l)
@@ -570,6 +577,10 @@ static void describe(struct lc_case *l)
 	if (l->kind == LC_STAYS_STOPPED)
 		s->mock.faults[VM_SRC] =
 		    json_pack("[{s:s}]", VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_STAYS_STOPPED));
+	if (l->kind == LC_TRACKING_KEPT)
+		s->mock.faults[VM_SRC] =
+		    json_pack("[{s:s, s:s}]", VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_TRACKING_KEPT),
+			      VFM_KEY_TRACKER, vfm_tracker_name(VFM_TRACKER_DEVICE));
 	s->guest = MX_GUEST_LINUX;
 	snprintf(l->append, sizeof(l->append), "memmap=16M$0x%llx", (unsigned long long)DMA_WINDOW);
 	s->append = l->append;
@@ -589,7 +600,7 @@ static void describe(struct lc_case *l)
 	s->hooks[h++] = (struct mcase_hook){MCASE_SETUP, 0, at_setup, false};
 	s->hooks[h++] = (struct mcase_hook){MCASE_SYNC, 2, at_sync, false};
 	s->hooks[h++] = (struct mcase_hook){MCASE_PRE_SWITCHOVER, 0, at_preswitch, false};
-	if (l->kind == LC_STAYS_STOPPED)
+	if (l->kind == LC_STAYS_STOPPED || l->kind == LC_TRACKING_KEPT)
 		s->oracles = MCASE_NO_ORACLES;
 	s->data = l;
 }
@@ -626,9 +637,10 @@ __attribute__((constructor)) static void lifecycle_register(void)
 		for (k = 0; k < LC_COUNT; k++) {
 			struct lc_case *l = &cases[nt];
 
-			/* The negative control once, on device logging without a vIOMMU. */
-			if (k == LC_STAYS_STOPPED && (cells[i].v[MX_TRACKER] != MX_DEVICE_LOG ||
-						      cells[i].v[MX_VIOMMU] != MX_VI_NONE))
+			/* The negative controls once, on device logging without a vIOMMU. */
+			if ((k == LC_STAYS_STOPPED || k == LC_TRACKING_KEPT) &&
+			    (cells[i].v[MX_TRACKER] != MX_DEVICE_LOG ||
+			     cells[i].v[MX_VIOMMU] != MX_VI_NONE))
 				continue;
 			l->cell = cells[i];
 			l->cell.v[MX_GUEST] = MX_GUEST_LINUX;

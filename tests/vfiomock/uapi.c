@@ -1084,6 +1084,35 @@ TEST(fault_under_report_quarters_pending)
 	EXPECT_EQ(read(fdu, buf, sizeof(buf)), (ssize_t)p.initial_bytes);
 }
 
+/*
+ * The tracking_kept fault (the lifecycle suite's negative control): a
+ * device acknowledges DMA_LOGGING_STOP but goes on logging, so a report
+ * still succeeds where a stopped device refuses it
+ * (vfio_ioctl_device_feature_logging_report() needs log_start).
+ */
+TEST(fault_tracking_kept_logging_stays_on)
+{
+	struct t1 t, u;
+	struct vfio_device_feature_dma_logging_range r = {IOVA_BASE, MB};
+	uint8_t *b = buf_alloc(MB);
+	uint64_t bm[8] = {0};
+
+	ASSERT_EQ(t1_open(&t, true), 0);
+	ASSERT_EQ(t1_open_dev(&u, 50, "0000:01:00.2", true), 0);
+	ASSERT_EQ(t1_map(&t, IOVA_BASE, b, MB, RW), 0);
+	ASSERT_EQ(log_start(t.dev, 4096, &r, 1), 0);
+	ASSERT_EQ(log_start(u.dev, 4096, &r, 1), 0);
+	EXPECT_EQ(
+	    feature(t.dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0),
+	    0);
+	EXPECT_EQ(
+	    feature(u.dev, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0),
+	    0);
+	EXPECT_EQ(log_report(t.dev, IOVA_BASE, MB, 4096, bm), -1); /* really stopped */
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(log_report(u.dev, IOVA_BASE, MB, 4096, bm), 0); /* still logging */
+}
+
 TEST(mig_resume_roundtrip)
 {
 	struct t1 t;
