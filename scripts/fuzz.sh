@@ -3,7 +3,8 @@
 #
 # Builds the libFuzzer targets (meson -Dfuzz=true, clang) in their own build
 # directory and runs each for a bounded number of executions over its seed
-# corpus, tests/fuzz/corpus/<target>/.  New inputs libFuzzer finds stay in
+# corpus, tests/fuzz/corpus/<target>/ (the mock's targets: tests/fuzz/vfiomock/
+# corpus/<kind>/).  New inputs libFuzzer finds stay in
 # the build directory; a crash, leak or sanitizer report fails the target
 # and leaves its input as <build>/fuzz-artifacts/<target>-crash-*.
 #
@@ -48,7 +49,11 @@ for t in $targets; do
 	if [ -n "${FUZZ_TARGETS:-}" ]; then
 		case " $FUZZ_TARGETS " in *" $name "*) ;; *) continue ;; esac
 	fi
-	seeds=tests/fuzz/corpus/$name
+	# The mock's targets keep their seeds beside them (tests/fuzz/vfiomock/corpus/<kind>).
+	case $name in
+	vfiomock-*) seeds=tests/fuzz/vfiomock/corpus/${name#vfiomock-} ;;
+	*) seeds=tests/fuzz/corpus/$name ;;
+	esac
 	if [ ! -d "$seeds" ]; then
 		echo "fuzz-$name: no seed corpus in $seeds"
 		failed=$((failed + 1))

@@ -86,6 +86,11 @@ TEST(client_control_commands)
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
+	/* A size no uint64_t holds is refused, not converted (regress-huge-real). */
+	r = vfiomock_call(ADDR, json_pack("{s:s,s:f}", "cmd", "reinit", "bytes", 9e21), 2000);
+	ASSERT_NONNULL(r);
+	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
+	json_decref(r);
 	r = vfiomock_call(ADDR, json_pack("{s:s}", "cmd", "nope"), 2000);
 	ASSERT_NONNULL(r);
 	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
