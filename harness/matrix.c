@@ -165,6 +165,16 @@ bool mx_cell_valid(const struct mx_cell *c)
 	return !t || c->v[MX_BACKEND] < 0 || (t->backends & 1u << c->v[MX_BACKEND]);
 }
 
+void mx_cell_tracker_cell(struct mx_cell *c, int backend, int tracker)
+{
+	mx_cell_clear(c);
+	c->v[MX_BACKEND] = backend;
+	c->v[MX_TRACKER] = tracker;
+	c->v[MX_VIOMMU] = MX_VI_NONE;
+	c->v[MX_GUEST] = MX_GUEST_LINUX;
+	mx_cell_name(c);
+}
+
 void mx_cell_name(struct mx_cell *c)
 {
 	size_t len = 0;

@@ -100,6 +100,8 @@ bool mx_cell_valid(const struct mx_cell *c);
  * A cell with a backend and no hardware value is on the mock.
  */
 void mx_cell_name(struct mx_cell *c);
+/* A named cell of only a backend and a tracker, no vIOMMU, the Linux guest. */
+void mx_cell_tracker_cell(struct mx_cell *c, int backend, int tracker);
 /* Every valid cell of the matrix, named; returns the count (caller frees *out). */
 size_t mx_enumerate(struct mx_cell **out);
 /* {"backend": "iommufd", ...} over the axes that are set. */

@@ -309,12 +309,7 @@ __attribute__((constructor)) static void downtime_register(void)
 
 		for (i = 0; i < NSIZES; i++)
 			describe(&cases[t], i);
-		mx_cell_clear(cell);
-		cell->v[MX_BACKEND] = cases[t].spec[0].mock.backend;
-		cell->v[MX_TRACKER] = cases[t].tracker;
-		cell->v[MX_VIOMMU] = MX_VI_NONE;
-		cell->v[MX_GUEST] = MX_GUEST_LINUX;
-		mx_cell_name(cell);
+		mx_cell_tracker_cell(cell, cases[t].spec[0].mock.backend, cases[t].tracker);
 		downtime_tests[t].axes = cell->axes;
 	}
 	mc_register_tests(downtime_tests, sizeof(downtime_tests) / sizeof(downtime_tests[0]));

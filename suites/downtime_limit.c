@@ -333,12 +333,7 @@ __attribute__((constructor)) static void downtime_limit_register(void)
 
 		for (i = 0; i < NSTATES; i++)
 			describe(&cases[t], i);
-		mx_cell_clear(cell);
-		cell->v[MX_BACKEND] = cases[t].spec[0].mock.backend;
-		cell->v[MX_TRACKER] = cases[t].tracker;
-		cell->v[MX_VIOMMU] = MX_VI_NONE;
-		cell->v[MX_GUEST] = MX_GUEST_LINUX;
-		mx_cell_name(cell);
+		mx_cell_tracker_cell(cell, cases[t].spec[0].mock.backend, cases[t].tracker);
 		limit_tests[t].axes = cell->axes;
 	}
 	mc_register_tests(limit_tests, sizeof(limit_tests) / sizeof(limit_tests[0]));
