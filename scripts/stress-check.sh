@@ -33,8 +33,18 @@ stop_hog() {
 	wait "$hog" 2>/dev/null
 	hog=""
 }
+# make check runs in its own session, in the background, so that a signal to
+# this script is handled at once (sh runs traps only between commands) and
+# reaches every process of the run, not only make.
+check=""
+stop_check() {
+	[ -n "$check" ] || return 0
+	kill -TERM "-$check" 2>/dev/null
+	wait "$check" 2>/dev/null
+	check=""
+}
 trap 'stop_hog' EXIT
-trap 'stop_hog; exit 130' INT TERM
+trap 'echo "stress-check: interrupted"; stop_check; stop_hog; exit 130' INT TERM
 
 use_ng() { [ "${STRESS_HOG:-}" != loops ] && command -v stress-ng >/dev/null; }
 if [ "${STRESS_HOG:-}" != loops ] && ! command -v stress-ng >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -70,7 +80,10 @@ while [ $k -le "$RUNS" ]; do
 	log=$LOGDIR/check-$k.log
 	start=$(date +%s)
 	rc=0
-	make check >"$log" 2>&1 || rc=$?
+	setsid make check >"$log" 2>&1 &
+	check=$!
+	wait "$check" || rc=$?
+	check=""
 	took=$(($(date +%s) - start))
 	sum() { sed -n "s/^$1: *\([0-9][0-9]*\).*/\1/p" "$log" | awk '{ s += $1 } END { print s + 0 }'; }
 	counts="ok $(sum Ok), fail $(sum Fail), timeout $(sum Timeout), skipped $(sum Skipped)"
