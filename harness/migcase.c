@@ -98,8 +98,16 @@ static int launch(struct mcase *k)
 		free(err);
 		return -1;
 	}
-	if (s->start_paused)
+	for (i = 0; s->src_args && s->src_args[i]; i++) {
+		size_t m = 0;
+
+		while (k->host_args[VM_SRC] && k->host_args[VM_SRC][m])
+			m++;
+		k->host_args[VM_SRC] = push_arg(k->host_args[VM_SRC], &m, s->src_args[i]);
+	}
+	if (s->start_paused || s->guest == MX_GUEST_BARE)
 		k->args = push_arg(k->args, &n, "-S");
+	o.bare = s->guest == MX_GUEST_BARE;
 	/* The vIOMMU must precede the devices on the command line. */
 	for (; *vi; vi++)
 		k->args = push_arg(k->args, &n, *vi);

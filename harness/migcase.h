@@ -133,6 +133,12 @@ struct mcase_spec {
 	int guest_iommu;    /* enum mx_guest_iommu */
 	int invalidation;   /* enum mx_invalidation, or -1: the kernel's default */
 	bool start_paused;  /* the source starts stopped; the runner continues it */
+	/*
+	 * Arguments for the source alone (the bare guest's qtest socket).  A
+	 * bare guest (guest MX_GUEST_BARE) has no OS: both QEMUs stay stopped,
+	 * the READY hooks play the guest and the oracles compare RAM.
+	 */
+	const char *const *src_args;
 	/* the devices */
 	struct mock_spec mock;	      /* ndev 0: no devices */
 	const struct host_spec *host; /* the run's host devices (hostdev.h), or NULL */

@@ -54,6 +54,18 @@ static void free_args(char **v)
 	free(v);
 }
 
+/* Where RAM sits in guest physical space, from QEMU itself. */
+static void read_layout(struct pair *p)
+{
+	json_t *mtree = qmp_call(p->src->qmp, "human-monitor-command",
+				 json_pack("{s:s}", "command-line", "info mtree"), 10000, NULL);
+
+	if (!json_is_string(mtree) ||
+	    !ram_layout_from_mtree(&p->layout, json_string_value(mtree), "ram0"))
+		ram_layout_identity(&p->layout, p->spec.mem_bytes);
+	json_decref(mtree);
+}
+
 int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 {
 	const struct mc_config *cfg = mc_case_config(c);
@@ -61,16 +73,22 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	enum vm_fail fail = VM_FAIL_NONE;
 	double t0 = mc_now_s();
 
+	if (lv_active(c) && o->bare) {
+		mc_case_skip(c,
+			     "the bare guest is played over qtest, which libvirt does not offer");
+		return -1;
+	}
 	if (lv_active(c))
 		return lvpair_launch(c, o, p);
 	memset(p, 0, sizeof(*p));
-	if (guest_files_find(cfg->guest_dir, &p->guest, &err) < 0) {
+	if (!o->bare && guest_files_find(cfg->guest_dir, &p->guest, &err) < 0) {
 		mc_case_error(c, "%s", err);
 		free(err);
 		return -1;
 	}
-	p->append = mc_strdup_printf("%s%s%s", GUEST_BASE_CMDLINE, o->append ? " " : "",
-				     o->append ? o->append : "");
+	if (!o->bare)
+		p->append = mc_strdup_printf("%s%s%s", GUEST_BASE_CMDLINE, o->append ? " " : "",
+					     o->append ? o->append : "");
 	p->qemu[VM_SRC] = o->qemu_side[VM_SRC] ? o->qemu_side[VM_SRC] : cfg->qemu;
 	p->qemu[VM_DST] = o->qemu_side[VM_DST] ? o->qemu_side[VM_DST] : cfg->qemu;
 	p->spec = (struct vm_spec){
@@ -82,7 +100,7 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	    .kernel = p->guest.kernel,
 	    .initrd = p->guest.initrd,
 	    .append = p->append,
-	    .agent = true,
+	    .agent = !o->bare,
 	    .extra_args = o->extra_args,
 	    .env = o->env,
 	};
@@ -133,13 +151,14 @@ int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 	free(argv_src);
 	free(argv_dst);
 	p->t_launch = t0;
+	if (o->bare)
+		read_layout(p);
 	return 0;
 }
 
 int pair_wait_ready(struct mc_case *c, struct pair *p)
 {
 	char *err = NULL;
-	json_t *mtree;
 
 	if (lv_active(c))
 		return lvpair_wait_ready(c, p);
@@ -153,14 +172,7 @@ int pair_wait_ready(struct mc_case *c, struct pair *p)
 	}
 	mc_case_phase(c, "guest_ready", mc_now_s() - p->t_launch);
 	mc_case_set(c, "guest_kernel", json_string(p->guest.release ? p->guest.release : "?"));
-
-	/* Where RAM sits in guest physical space, from QEMU itself. */
-	mtree = qmp_call(p->src->qmp, "human-monitor-command",
-			 json_pack("{s:s}", "command-line", "info mtree"), 10000, NULL);
-	if (!json_is_string(mtree) ||
-	    !ram_layout_from_mtree(&p->layout, json_string_value(mtree), "ram0"))
-		ram_layout_identity(&p->layout, p->spec.mem_bytes);
-	json_decref(mtree);
+	read_layout(p);
 	mc_case_checkpoint(c);
 	return 0;
 }

@@ -30,6 +30,11 @@ struct pair_opts {
 	/* each side's QEMU binary (VM_SRC, VM_DST), or NULL for the one under test */
 	const char *qemu_side[2];
 	const char *machine; /* machine type both sides run, or NULL for "q35" */
+	/*
+	 * No OS and no agent: both QEMUs stay stopped (-S in extra_args) and
+	 * the caller plays the guest over qtest (guests/bare).
+	 */
+	bool bare;
 };
 
 struct pair {
@@ -44,7 +49,7 @@ struct pair {
 	const char *qemu[2]; /* each side's QEMU binary (swapped with the sides) */
 };
 
-/* Starts both QEMUs; then waits for the source agent. */
+/* Starts both QEMUs; then waits for the source agent (a bare pair is ready at launch). */
 int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p);
 int pair_wait_ready(struct mc_case *c, struct pair *p);
 /*

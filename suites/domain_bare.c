@@ -346,7 +346,7 @@ static void stale_mapping(struct mc_case *c, const void *data)
 		goto out;
 	if (!map4(&d))
 		goto out;
-	r = mock_rig_call(&d.rig, VM_SRC,
+	r = mock_rig_call(d.rig, VM_SRC,
 			  json_pack("{s:s, s:s, s:I, s:I}", VFM_CTL_CMD, VFM_CTL_FAULT,
 				    VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_STALE_MAPPING),
 				    VFM_KEY_IOVA, (json_int_t)stale, VFM_KEY_LENGTH,
@@ -410,7 +410,9 @@ V(scalable_iommufd, true, MOCK_IOMMUFD);
 	    MC_TEST("domain", vname, "storm_batched", storm_batched, &var, 120,                    \
 		    "256 random pages, batched domain-selective invalidation"),                    \
 	    MC_TEST("domain", vname, "stale_mapping", stale_mapping, &var, 60,                     \
-		    "negative control: a mapping the mock keeps after unmap must be reported")
+		    "negative control: a mapping the mock keeps after unmap must be reported"),    \
+	    MC_TEST("domain", vname, "mig_unmap_psi", bmig_unmap_psi, &var, 360,                   \
+		    "migration: the device writes a page as the guest unmaps it after sync 2")
 
 static const struct mc_test domain_bare_tests[] = {
     CASES("bare_legacy_type1", legacy_type1),

@@ -31,7 +31,9 @@ struct dom_variant {
 struct dom {
 	struct dom_watch w; /* and the case */
 	const struct dom_variant *v;
-	struct mock_rig rig;
+	struct mock_rig *rig; /* own_rig, or a migration case's */
+	struct mock_rig own_rig;
+	bool adopted; /* QEMU and the mock belong to a migration case (bdom_adopt) */
 	struct bare_guest g;
 	struct dma_dev dev;
 	struct vtd_pt pt;
@@ -49,6 +51,12 @@ enum dma_expect { DMA_LANDS, DMA_FAULTS };
 /* QEMU up, the no-DMAR baseline read, VT-d initialised, the device found. */
 bool bdom_setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
 		enum vtd_ctx_kind first);
+/*
+ * The same guest bring-up in a source QEMU a migration case started (bare,
+ * stopped, qtest connected as qt): the case's mock rig, its known defects.
+ */
+bool bdom_adopt(struct dom *d, struct mc_case *c, const struct dom_variant *v,
+		enum vtd_ctx_kind first, struct vm *vm, struct qtest *qt, struct mock_rig *rig);
 /* Known defects decide between FAIL, XFAIL and XPASS; then everything stops. */
 void bdom_teardown(struct dom *d);
 
@@ -73,5 +81,8 @@ bool bdom_dsi(struct dom *d, const char *step);
 bool bdom_set_context(struct dom *d, const char *step, enum vtd_ctx_kind kind);
 /* A domain switch with the context present, as Linux does it. */
 bool bdom_switch_domain(struct dom *d, const char *step, enum vtd_ctx_kind kind);
+
+/* Migration while the bare guest unmaps (domain_bare_mig.c). */
+void bmig_unmap_psi(struct mc_case *c, const void *data);
 
 #endif

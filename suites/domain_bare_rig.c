@@ -67,7 +67,7 @@ static json_t *mock_state(struct dom *d, const char *step)
 
 	if (!alive(d, step))
 		return NULL;
-	st = mock_rig_call(&d->rig, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), &err);
+	st = mock_rig_call(d->rig, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), &err);
 	if (!st)
 		step_error(d, step, err);
 	free(err);
@@ -260,44 +260,13 @@ bool bdom_dsi(struct dom *d, const char *step)
 	return bdom_vtd_ok(d, step, vtd_inv_iotlb_domain(&d->g.vtd, BDOM_DID));
 }
 
-/* QEMU up, the no-DMAR baseline read, VT-d initialised, the device found. */
-bool bdom_setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
-		enum vtd_ctx_kind first)
+/* The no-DMAR baseline read, VT-d initialised, the device found, the first domain attached. */
+static bool bring_up(struct dom *d, enum vtd_ctx_kind first, double t0)
 {
-	const struct mc_config *cfg = mc_case_config(c);
-	struct mock_spec spec = {.backend = v->backend, .ndev = 1};
-	struct bare_opts o = {
-	    .qemu = cfg->qemu, .workdir = mc_case_workdir(c), .scalable = v->scalable};
+	struct mc_case *c = d->w.c;
 	char *err = NULL;
 	json_t *st;
-	int rc;
-	double t0 = mc_now_s();
 
-	memset(d, 0, sizeof(*d));
-	dom_watch_init(&d->w, c);
-	d->v = v;
-	coh_set_init(&d->baseline);
-	coh_set_init(&d->prev);
-	/* A guest driver enables bus mastering: the device waits for BME. */
-	spec.dev[0].host_driven = false;
-	if (mock_rig_prepare(mc_case_workdir(c), cfg->mock_lib, &spec, &d->rig, &err) < 0)
-		goto error;
-	o.extra_args = (const char *const *)d->rig.args;
-	o.env = (const char *const *)d->rig.env[VM_SRC];
-	/* intel-iommu as the QEMU under test spells it (identity probed for cfg->qemu). */
-	qemuid_get(cfg->qemu, NULL);
-	if (!viommu_qemu_args(v->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY, false)) {
-		mc_case_skip(c, "this QEMU's intel-iommu has no scalable mode");
-		return false;
-	}
-	rc = bare_start(&d->g, &o, &err);
-	if (rc < 0) {
-		/* QEMU refusing the command line is the system under test failing. */
-		if (d->g.vm && !alive(d, "start"))
-			goto fail;
-		goto error;
-	}
-	mc_case_set(c, "qemu_version", json_string(qmp_version(d->g.vm->qmp)));
 	st = mock_state(d, "start");
 	if (!st)
 		goto fail;
@@ -313,7 +282,7 @@ bool bdom_setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
 	d->mode = VTD_CTX_PASSTHROUGH;
 	if (!bdom_check(d, "DMAR off"))
 		goto fail;
-	if (bare_vtd_init(&d->g, v->scalable, &err) < 0) {
+	if (bare_vtd_init(&d->g, d->v->scalable, &err) < 0) {
 		step_error(d, "VT-d init", err);
 		goto fail;
 	}
@@ -343,10 +312,85 @@ fail:
 	return false;
 }
 
+static void dom_init(struct dom *d, struct mc_case *c, const struct dom_variant *v)
+{
+	memset(d, 0, sizeof(*d));
+	dom_watch_init(&d->w, c);
+	d->v = v;
+	d->rig = &d->own_rig;
+	coh_set_init(&d->baseline);
+	coh_set_init(&d->prev);
+}
+
+/* QEMU up, the no-DMAR baseline read, VT-d initialised, the device found. */
+bool bdom_setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
+		enum vtd_ctx_kind first)
+{
+	const struct mc_config *cfg = mc_case_config(c);
+	struct mock_spec spec = {.backend = v->backend, .ndev = 1};
+	struct bare_opts o = {
+	    .qemu = cfg->qemu, .workdir = mc_case_workdir(c), .scalable = v->scalable};
+	char *err = NULL;
+	double t0 = mc_now_s();
+
+	dom_init(d, c, v);
+	/* A guest driver enables bus mastering: the device waits for BME. */
+	spec.dev[0].host_driven = false;
+	if (mock_rig_prepare(mc_case_workdir(c), cfg->mock_lib, &spec, d->rig, &err) < 0)
+		goto error;
+	o.extra_args = (const char *const *)d->rig->args;
+	o.env = (const char *const *)d->rig->env[VM_SRC];
+	/* intel-iommu as the QEMU under test spells it (identity probed for cfg->qemu). */
+	qemuid_get(cfg->qemu, NULL);
+	if (!viommu_qemu_args(v->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY, false)) {
+		mc_case_skip(c, "this QEMU's intel-iommu has no scalable mode");
+		return false;
+	}
+	if (bare_start(&d->g, &o, &err) < 0) {
+		/* QEMU refusing the command line is the system under test failing. */
+		if (d->g.vm && !alive(d, "start")) {
+			free(err);
+			return false;
+		}
+		goto error;
+	}
+	mc_case_set(c, "qemu_version", json_string(qmp_version(d->g.vm->qmp)));
+	return bring_up(d, first, t0);
+error:
+	mc_case_error(c, "%s", err ? err : "setup failed");
+	free(err);
+	return false;
+}
+
+bool bdom_adopt(struct dom *d, struct mc_case *c, const struct dom_variant *v,
+		enum vtd_ctx_kind first, struct vm *vm, struct qtest *qt, struct mock_rig *rig)
+{
+	dom_init(d, c, v);
+	d->adopted = true;
+	d->rig = rig;
+	d->g.vm = vm;
+	d->g.qt = qt;
+	return bring_up(d, first, mc_now_s());
+}
+
 /* Known defects decide between FAIL, XFAIL and XPASS; then everything stops. */
 void bdom_teardown(struct dom *d)
 {
-	const char *version = d->g.vm ? qmp_version(d->g.vm->qmp) : NULL;
+	const char *version;
+
+	/* Before anything of QEMU is read: an adopted one may be gone already. */
+	if (d->adopted) {
+		/* The migration case owns QEMU, the mock and the verdict's defects. */
+		if (d->pt_ready)
+			vtd_pt_free(&d->pt);
+		if (d->g.vtd_ready)
+			vtd_fini(&d->g.vtd);
+		coh_set_free(&d->baseline);
+		coh_set_free(&d->prev);
+		dom_watch_free(&d->w);
+		return;
+	}
+	version = d->g.vm ? qmp_version(d->g.vm->qmp) : NULL;
 
 	if (d->g.vm && !d->w.crashed)
 		alive(d, "end");
@@ -360,7 +404,7 @@ void bdom_teardown(struct dom *d)
 	if (d->pt_ready)
 		vtd_pt_free(&d->pt);
 	bare_stop(&d->g);
-	mock_rig_free(&d->rig);
+	mock_rig_free(d->rig);
 	coh_set_free(&d->baseline);
 	coh_set_free(&d->prev);
 	dom_watch_free(&d->w);

@@ -12,7 +12,7 @@ reports=$2
 
 # Each switch kind once per backend and vIOMMU mode, after dirty sync 2;
 # the high-memory cases; the unmap negative control; the dirty cells that
-# migrate behind a vIOMMU.
+# migrate behind a vIOMMU; the bare guest unmapping during migration.
 SELECTION="
 domain.linux_legacy_pt_strict_type1.mig_bind_open_sync2
 domain.linux_legacy_pt_strict_iommufd.mig_bind_open_sync2
@@ -38,6 +38,10 @@ dirty.type1_perpetual_on_vtd_precopy_1dev.migrate
 dirty.type1_perpetual_on_vtdsm_precopy_1dev.migrate
 dirty.iommufd_hwpt_auto_vtd_precopy_1dev.migrate
 dirty.iommufd_hwpt_auto_vtdsm_precopy_1dev.migrate
+domain.bare_legacy_type1.mig_unmap_psi
+domain.bare_legacy_iommufd.mig_unmap_psi
+domain.bare_scalable_type1.mig_unmap_psi
+domain.bare_scalable_iommufd.mig_unmap_psi
 "
 
 echo "TAP version 13"
