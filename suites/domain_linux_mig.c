@@ -689,9 +689,19 @@ void linux_mig_drop_dirty_unmap(struct mc_case *c, const void *data)
 	const struct lin_variant *v = data;
 
 	/*
-	 * Under iommu=pt close returns to the identity domain, which type1
-	 * reports dirty in full (perpetual): a hidden page is resent anyway.
-	 * Leaving the identity domain (bind+open) has no such cover.
+	 * type1 reports every mapped page dirty at each sync, and under
+	 * iommu=pt that is all of RAM: the pass under way when the guest
+	 * leaves the identity domain resends whatever it has not reached, and
+	 * QEMU does not say where a pass is (it resumes where the last one
+	 * stopped, so the bytes left do not tell).  A hidden page may arrive
+	 * anyway, so the control cannot decide there.
 	 */
+	if (v->pt && v->backend == MOCK_TYPE1) {
+		mc_case_skip(c, "type1 re-reports all of RAM under iommu=pt: a dirty bit hidden at "
+				"the unmap may be covered by the pass under way, so this control "
+				"cannot decide here");
+		return;
+	}
+	/* Under iommu=pt close would return to the identity domain: bind+open leaves it. */
 	lin_migrate(c, data, v->pt ? SW_BIND_OPEN : SW_CLOSE, PH_SYNC, false, true);
 }
