@@ -412,7 +412,11 @@ V(scalable_iommufd, true, MOCK_IOMMUFD);
 	    MC_TEST("domain", vname, "stale_mapping", stale_mapping, &var, 60,                     \
 		    "negative control: a mapping the mock keeps after unmap must be reported"),    \
 	    MC_TEST("domain", vname, "mig_unmap_psi", bmig_unmap_psi, &var, 360,                   \
-		    "migration: the device writes a page as the guest unmaps it after sync 2")
+		    "migration: the device writes a page as the guest unmaps it after sync 2"),    \
+	    MC_TEST("domain", vname, "mig_write_sync2", bmig_write_sync2, &var, 360,               \
+		    "migration: the device writes a mapped page after sync 2"),                    \
+	    MC_TEST("domain", vname, "mig_write_drop", bmig_write_drop, &var, 360,                 \
+		    "negative control: that write's dirty bit hidden must be caught at its page")
 
 static const struct mc_test domain_bare_tests[] = {
     CASES("bare_legacy_type1", legacy_type1),

@@ -36,7 +36,15 @@
 #define MIG_EVENT_PAGE 5u
 #define MIG_MEM_MIB 256u /* the page-table pool and the buffer fit below 64 MiB */
 
+/* What the device does after dirty sync 2. */
+enum bmig_kind {
+	BMIG_UNMAP,	 /* writes the event page as the guest unmaps the buffer */
+	BMIG_WRITE,	 /* writes it through the live mapping */
+	BMIG_WRITE_DROP, /* the same, its dirty bit hidden by the mock: a negative control */
+};
+
 struct bmig {
+	enum bmig_kind kind;
 	const struct dom_variant *v;
 	struct qtest *qt;
 	struct dom d;
@@ -87,6 +95,8 @@ static int guest_ready(struct mcase *k)
 		return -1;
 	json_decref(r);
 	m->event_iova = MIG_IOVA + MIG_EVENT_PAGE * VTD_PAGE;
+	if (m->kind != BMIG_UNMAP)
+		return 0;
 	r = mcase_mock(k, VM_SRC,
 		       json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:b}", VFM_CTL_CMD,
 				 VFM_CTL_DMA, VFM_KEY_ACTION, VFM_DMA_ARM, VFM_KEY_ON,
@@ -151,8 +161,31 @@ static int unmap_now(struct mcase *k)
 	return r ? 0 : -1;
 }
 
+/* After dirty sync 2: the device writes the event page again, through the live mapping. */
+static int write_now(struct mcase *k)
+{
+	struct bmig *m = bmig_of(k);
+	json_t *r;
+
+	if (!bdom_dma(&m->d, "write after sync 2", m->event_iova, 1, DMA_LANDS,
+		      MIG_GPA + MIG_EVENT_PAGE * VTD_PAGE))
+		return -1;
+	r = mcase_mock(k, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_RELEASE));
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+/* The negative control's injected place: the event page, in guest-physical space. */
+static int where_event(struct mcase *k, struct mc_ranges *out, char **err)
+{
+	(void)k;
+	(void)err;
+	ranges_add(out, MIG_GPA + MIG_EVENT_PAGE * VTD_PAGE, VTD_PAGE);
+	return 0;
+}
+
 /*
- * The event oracle: the page the device wrote as QEMU unmapped it is on the
+ * The event oracle: the page the device wrote after dirty sync 2 is on the
  * destination as on the source.  Its loss is the signature known defects
  * match (event_page_lost).
  */
@@ -167,9 +200,11 @@ static int event_check(struct mcase *k, struct mcase_verdict *v)
 	}
 	v->pass = !memcmp(p->src->ram + gpa, p->dst->ram + gpa, VTD_PAGE);
 	v->units = v->pass ? 0 : 1;
-	v->summary = mc_strdup_printf("the page the device wrote at the unmap (IOVA 0x%" PRIx64
-				      ", GPA 0x%" PRIx64 ") %s on the destination",
-				      bmig_of(k)->event_iova, gpa, v->pass ? "arrived" : "is not");
+	v->summary =
+	    mc_strdup_printf("the page the device wrote after dirty sync 2%s (IOVA 0x%" PRIx64
+			     ", GPA 0x%" PRIx64 ") %s on the destination",
+			     bmig_of(k)->kind == BMIG_UNMAP ? ", as it was unmapped" : "",
+			     bmig_of(k)->event_iova, gpa, v->pass ? "arrived" : "is not");
 	if (!v->pass) {
 		ranges_add(&v->flagged, gpa, VTD_PAGE);
 		mcase_observe(k, "event_page_lost", v->summary);
@@ -179,11 +214,10 @@ static int event_check(struct mcase *k, struct mcase_verdict *v)
 
 static const struct mcase_oracle event_oracle = {"event", MCASE_MIGRATED, event_check};
 
-void bmig_unmap_psi(struct mc_case *c, const void *data)
+static void bmig_run(struct mc_case *c, const struct dom_variant *v, enum bmig_kind kind)
 {
-	const struct dom_variant *v = data;
 	bool type1 = v->backend == MOCK_TYPE1;
-	struct bmig m = {.v = v};
+	struct bmig m = {.kind = kind, .v = v};
 	char *chardev = NULL, *log = NULL, *err = NULL;
 	const char *src_args[7];
 	struct mcase_spec s = {
@@ -204,7 +238,7 @@ void bmig_unmap_psi(struct mc_case *c, const void *data)
 	    .plan = {.timeout_ms = 240000},
 	    .hooks = {{MCASE_LAUNCHED, 0, accept_qtest, false},
 		      {MCASE_READY, 0, guest_ready, false},
-		      {MCASE_SYNC, 2, unmap_now, false}},
+		      {MCASE_SYNC, 2, kind == BMIG_UNMAP ? unmap_now : write_now, false}},
 	    .expect = {.outcome = MCASE_COMPLETES, .skip_unsupported = true},
 	    .oracles = MCASE_RAM,
 	    .extra = {&event_oracle},
@@ -214,6 +248,15 @@ void bmig_unmap_psi(struct mc_case *c, const void *data)
 	s.mock.dev[0].personality = VFM_PERS_NO_TRACKER;
 	/* The guest enables bus mastering: the device waits for it. */
 	s.mock.dev[0].host_driven = false;
+	if (kind == BMIG_WRITE_DROP) {
+		/* Every page the device writes, hidden from every dirty query. */
+		s.mock.faults[VM_SRC] = json_pack(
+		    "[{s:s, s:s, s:s}]", VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_DROP_DIRTY),
+		    VFM_KEY_TRACKER, vfm_tracker_name(VFM_TRACKER_ANY), VFM_KEY_WHEN,
+		    vfm_when_name(VFM_WHEN_ANY));
+		s.detect[0] = (struct mcase_detect){"event", where_event};
+		s.detect[1] = (struct mcase_detect){"ram", where_event};
+	}
 	m.qt = qtest_listen("qt", &chardev, &err);
 	if (!m.qt) {
 		mc_case_error(c, "%s", err);
@@ -232,6 +275,22 @@ void bmig_unmap_psi(struct mc_case *c, const void *data)
 	if (m.adopted)
 		bdom_teardown(&m.d);
 	qtest_close(m.qt);
+	json_decref(s.mock.faults[VM_SRC]);
 	free(log);
 	free(chardev);
+}
+
+void bmig_unmap_psi(struct mc_case *c, const void *data)
+{
+	bmig_run(c, data, BMIG_UNMAP);
+}
+
+void bmig_write_sync2(struct mc_case *c, const void *data)
+{
+	bmig_run(c, data, BMIG_WRITE);
+}
+
+void bmig_write_drop(struct mc_case *c, const void *data)
+{
+	bmig_run(c, data, BMIG_WRITE_DROP);
 }

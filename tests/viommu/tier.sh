@@ -12,7 +12,9 @@ reports=$2
 
 # Each switch kind once per backend and vIOMMU mode, after dirty sync 2;
 # the high-memory cases; the unmap negative control; the dirty cells that
-# migrate behind a vIOMMU; the bare guest unmapping during migration.
+# migrate behind a vIOMMU; the bare guest's migrations (a write while it
+# unmaps, in legacy mode: in scalable mode the unmap is still under triage;
+# a write through a live mapping and that write's negative control).
 SELECTION="
 domain.linux_legacy_pt_strict_type1.mig_bind_open_sync2
 domain.linux_legacy_pt_strict_iommufd.mig_bind_open_sync2
@@ -40,8 +42,10 @@ dirty.iommufd_hwpt_auto_vtd_precopy_1dev.migrate
 dirty.iommufd_hwpt_auto_vtdsm_precopy_1dev.migrate
 domain.bare_legacy_type1.mig_unmap_psi
 domain.bare_legacy_iommufd.mig_unmap_psi
-domain.bare_scalable_type1.mig_unmap_psi
-domain.bare_scalable_iommufd.mig_unmap_psi
+domain.bare_legacy_type1.mig_write_sync2
+domain.bare_legacy_type1.mig_write_drop
+domain.bare_scalable_iommufd.mig_write_sync2
+domain.bare_scalable_iommufd.mig_write_drop
 "
 
 echo "TAP version 13"
@@ -82,9 +86,12 @@ for qemu in "$@"; do
 		continue
 	fi
 	echo "# QEMU $version ($qemu), release $(echo "$probe" | jq -r '.identity.release')"
-	# shellcheck disable=SC2086 # the selection is a list of words
+	# The selection is a list of words, globs for migcheck (not for the shell).
+	set -f
+	# shellcheck disable=SC2086
 	"$mc" run -j 2 --no-progress --qemu "$qemu" --reports "$reports" $SELECTION >"$out" 2>&1
 	rc=$?
+	set +f
 	[ "$rc" -eq 0 ] || [ "$rc" -eq 4 ] || bad=1
 	# One stream: renumber the cases and name the QEMU in each.
 	while IFS= read -r line; do
