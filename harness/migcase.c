@@ -76,7 +76,7 @@ static int launch(struct mcase *k)
 			      .refusal_skips = s->expect.skip_unsupported};
 	const char *const *vi = viommu_qemu_args(s->viommu, s->guest == MX_GUEST_LINUX);
 	char *err = NULL, *vargs;
-	size_t n = 0;
+	size_t n = 0, m = 0;
 	int i;
 
 	if (!vi) {
@@ -98,13 +98,11 @@ static int launch(struct mcase *k)
 		free(err);
 		return -1;
 	}
-	for (i = 0; s->src_args && s->src_args[i]; i++) {
-		size_t m = 0;
-
-		while (k->host_args[VM_SRC] && k->host_args[VM_SRC][m])
-			m++;
+	/* The source's own arguments go after its host devices'. */
+	while (k->host_args[VM_SRC] && k->host_args[VM_SRC][m])
+		m++;
+	for (i = 0; s->src_args && s->src_args[i]; i++)
 		k->host_args[VM_SRC] = push_arg(k->host_args[VM_SRC], &m, s->src_args[i]);
-	}
 	if (s->start_paused || s->guest == MX_GUEST_BARE)
 		k->args = push_arg(k->args, &n, "-S");
 	o.bare = s->guest == MX_GUEST_BARE;
