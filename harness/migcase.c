@@ -439,7 +439,7 @@ void mcase_close(struct mcase *k)
 		defects_decide(k->c, version,
 			       &(struct defect_observation){.crashed = k->crashed,
 							    .stderr_tail = k->stderr_tail,
-							    .pattern = k->pattern,
+							    .patterns = k->patterns,
 							    .what = k->observed});
 	pair_stop(&k->p);
 	free(k->machine);

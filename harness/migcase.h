@@ -233,7 +233,7 @@ json_t *mcase_agent(struct mcase *k, enum vm_role side, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* DMA the suite armed beyond the spec's ring and events (for the known-defects match). */
 void mcase_note_dma(struct mcase *k, uint64_t iova, uint64_t len);
-/* A pattern the known-defects table can match ("dma_pages_lost"). */
+/* A pattern the known-defects table can match ("dma_pages_lost"); a failure may show several. */
 void mcase_observe(struct mcase *k, const char *pattern, const char *what);
 /* Guest physical address of an IOVA of the mock's devices (identity unless translated). */
 uint64_t mcase_iova_to_gpa(struct mcase *k, uint64_t iova);

@@ -74,8 +74,13 @@ void mcase_note_dma(struct mcase *k, uint64_t iova, uint64_t len)
 
 void mcase_observe(struct mcase *k, const char *pattern, const char *what)
 {
-	if (!k->pattern)
-		k->pattern = pattern;
+	size_t i;
+
+	for (i = 0; pattern && i < MCASE_MAX_PATTERNS && k->patterns[i]; i++)
+		if (!strcmp(k->patterns[i], pattern))
+			break;
+	if (pattern && i < MCASE_MAX_PATTERNS && !k->patterns[i])
+		k->patterns[i] = pattern;
 	if (what && !k->observed)
 		k->observed = strdup(what);
 }
@@ -406,7 +411,7 @@ void mcase_observe_dma_loss(struct mcase *k)
 	size_t i;
 	int d;
 
-	if (k->pattern || ranges_empty(&k->ram_flagged) || !k->have_rig)
+	if (k->patterns[0] || ranges_empty(&k->ram_flagged) || !k->have_rig)
 		return;
 	ranges_init(&dma);
 	for (d = 0; d < k->s->mock.ndev; d++) {

@@ -5,6 +5,9 @@
 
 #include "migcase.h"
 
+/* Signatures one failure may show (a suite's oracles may each name one). */
+#define MCASE_MAX_PATTERNS 4
+
 struct mcase {
 	struct mc_case *c;
 	const struct mcase_spec *s;
@@ -21,7 +24,7 @@ struct mcase {
 	/* for the known-defects table */
 	bool crashed;
 	char *stderr_tail;
-	const char *pattern;
+	const char *patterns[MCASE_MAX_PATTERNS + 1]; /* NULL-ended */
 	char *observed;
 	struct mc_ranges ram_flagged; /* pages the RAM oracle found differing */
 	struct mc_ranges extra_dma;   /* DMA the suite armed beyond the spec's plan */
