@@ -19,6 +19,7 @@
  * back), blocked (context not present), storm_strict and storm_batched (256
  * random pages), and stale_mapping: the negative control, where the mock
  * keeps a mapping QEMU removed and the oracle must name its IOVA range.
+ * The same guest migrating while it switches: domain_bare_mig.c.
  *
  * A failure that is exactly a known defect of the QEMU release under test
  * (fixtures/expectations/defects.json) is an XFAIL naming it; the same
@@ -410,18 +411,22 @@ V(scalable_iommufd, true, MOCK_IOMMUFD);
 	    MC_TEST("domain", vname, "storm_batched", storm_batched, &var, 120,                    \
 		    "256 random pages, batched domain-selective invalidation"),                    \
 	    MC_TEST("domain", vname, "stale_mapping", stale_mapping, &var, 60,                     \
-		    "negative control: a mapping the mock keeps after unmap must be reported"),    \
-	    MC_TEST("domain", vname, "mig_unmap_psi", bmig_unmap_psi, &var, 360,                   \
-		    "migration: the device writes a page as the guest unmaps it after sync 2"),    \
-	    MC_TEST("domain", vname, "mig_write_sync2", bmig_write_sync2, &var, 360,               \
-		    "migration: the device writes a mapped page after sync 2"),                    \
-	    MC_TEST("domain", vname, "mig_write_drop", bmig_write_drop, &var, 360,                 \
-		    "negative control: that write's dirty bit hidden must be caught at its page")
+		    "negative control: a mapping the mock keeps after unmap must be reported")
 
-static const struct mc_test domain_bare_tests[] = {
-    CASES("bare_legacy_type1", legacy_type1),
-    CASES("bare_legacy_iommufd", legacy_iommufd),
-    CASES("bare_scalable_type1", scalable_type1),
-    CASES("bare_scalable_iommufd", scalable_iommufd),
-};
-MC_SUITE(domain_bare_tests)
+/* The variants: each has the cases above and the migrations (domain_bare_mig.c). */
+#define VARIANTS(X)                                                                                \
+	X("bare_legacy_type1", legacy_type1)                                                       \
+	X("bare_legacy_iommufd", legacy_iommufd)                                                   \
+	X("bare_scalable_type1", scalable_type1)                                                   \
+	X("bare_scalable_iommufd", scalable_iommufd)
+
+#define TABLE(vname, var) CASES(vname, var),
+static const struct mc_test domain_bare_tests[] = {VARIANTS(TABLE)};
+
+#define MIGRATIONS(vname, var) bmig_register(vname, &var);
+__attribute__((constructor)) static void register_domain_bare(void)
+{
+	mc_register_tests(domain_bare_tests,
+			  sizeof(domain_bare_tests) / sizeof(domain_bare_tests[0]));
+	VARIANTS(MIGRATIONS)
+}

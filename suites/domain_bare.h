@@ -82,9 +82,7 @@ bool bdom_set_context(struct dom *d, const char *step, enum vtd_ctx_kind kind);
 /* A domain switch with the context present, as Linux does it. */
 bool bdom_switch_domain(struct dom *d, const char *step, enum vtd_ctx_kind kind);
 
-/* Migrations of the bare guest (domain_bare_mig.c). */
-void bmig_unmap_psi(struct mc_case *c, const void *data);
-void bmig_write_sync2(struct mc_case *c, const void *data);
-void bmig_write_drop(struct mc_case *c, const void *data);
+/* Registers the bare guest's migration cases of one variant (domain_bare_mig.c). */
+void bmig_register(const char *variant, const struct dom_variant *v);
 
 #endif

@@ -7,11 +7,17 @@
  * QEMUs stay stopped, the harness plays the guest over qtest.  Before the
  * migration it builds a translated domain, maps a buffer and lets the mock
  * device fill it; the device is then armed to write one page of the buffer
- * at the moment QEMU unmaps it.  After dirty sync 2, when the first pass
- * has sent every page, the guest unmaps the buffer with page-selective
- * invalidation.  Only QEMU reading the dirty bits before the unmap carries
- * that last write to the destination, so the RAM oracle (source and
- * destination equal page by page) decides.
+ * at the moment QEMU unmaps it.  At the case's phase (migration setup,
+ * after dirty sync 2, or as the last action before switchover) the guest
+ * takes the buffer away: it unmaps it under page-selective, domain-selective
+ * or global IOTLB invalidation, unmaps a huge leaf whole, unmaps read-only
+ * and writable leaves together, switches the device to pass-through and
+ * back, or blocks it (context not present).  Only QEMU reading the dirty
+ * bits before the unmap carries that last write to the destination, so the
+ * RAM oracle (source and destination equal page by page) and the event
+ * oracle (that page) decide.  Two more cases write through the live
+ * mapping after dirty sync 2, once plainly and once with every dirty bit
+ * hidden by the mock: the negative control of both oracles.
  *
  * The trackers QEMU can migrate with behind a vIOMMU: the IOMMU's on
  * iommufd (HWPT dirty tracking), type1's with enable-migration=on; a QEMU
@@ -29,23 +35,71 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MIG_IOVA 0x5000000000ull /* 320 GiB */
-#define MIG_GPA 0x2000000ull	 /* 32 MiB, above the page-table pool */
-#define MIG_PAGES 16u		 /* one page-selective invalidation, AM 4 */
+#define MIG_IOVA 0x5000000000ull /* 320 GiB: 1 GiB aligned, for every leaf size */
+#define MIG_PAGES 16u		 /* the pages the device fills; one PSI, AM 4 */
 #define MIG_AM 4u
 #define MIG_EVENT_PAGE 5u
-#define MIG_MEM_MIB 256u /* the page-table pool and the buffer fit below 64 MiB */
+#define MIG_READONLY_PAGE 4u /* READONLY: the even pages are read-only */
 
-/* What the device does after dirty sync 2. */
+/* How the guest takes the buffer away from the device (or does not). */
 enum bmig_kind {
-	BMIG_UNMAP,	 /* writes the event page as the guest unmaps the buffer */
-	BMIG_WRITE,	 /* writes it through the live mapping */
-	BMIG_WRITE_DROP, /* the same, its dirty bit hidden by the mock: a negative control */
+	BMIG_PSI,	  /* unmapped, page-selective invalidation */
+	BMIG_DSI,	  /* unmapped, domain-selective invalidation */
+	BMIG_GLOBAL,	  /* unmapped, global invalidation */
+	BMIG_HUGE_2M,	  /* one 2 MiB leaf, unmapped whole */
+	BMIG_HUGE_1G,	  /* one 1 GiB leaf, unmapped whole */
+	BMIG_READONLY,	  /* read-only and writable leaves, unmapped together */
+	BMIG_PASSTHROUGH, /* the device switched to pass-through and back */
+	BMIG_BLOCKED,	  /* context not present */
+	BMIG_NSWITCH,
+	BMIG_WRITE = BMIG_NSWITCH, /* no switch: a write through the live mapping */
+	BMIG_WRITE_DROP,	   /* the same, its dirty bit hidden: a negative control */
+};
+
+struct bmig_kind_info {
+	const char *name; /* in the case name: mig_<name>_<phase> */
+	const char *what; /* what the guest does, for summaries and the event oracle */
+	uint64_t leaf;	  /* the buffer is one leaf of this size; 0: 4 KiB pages */
+	uint64_t gpa;	  /* where the buffer lies in guest RAM */
+	unsigned mem_mib; /* the guest's RAM */
+};
+
+/* Buffers above the page-table pool (below 32 MiB); a 1 GiB leaf needs 1 GiB alignment. */
+static const struct bmig_kind_info kinds[BMIG_NSWITCH] = {
+    [BMIG_PSI] = {"psi", "unmaps it (page-selective invalidation)", 0, 0x2000000, 256},
+    [BMIG_DSI] = {"dsi", "unmaps it (domain-selective invalidation)", 0, 0x2000000, 256},
+    [BMIG_GLOBAL] = {"global", "unmaps it (global invalidation)", 0, 0x2000000, 256},
+    [BMIG_HUGE_2M] = {"huge2m", "unmaps its 2 MiB leaf", VTD_2M, 0x2000000, 256},
+    [BMIG_HUGE_1G] = {"huge1g", "unmaps its 1 GiB leaf", VTD_1G, 0x40000000, 2048},
+    [BMIG_READONLY] = {"readonly", "unmaps it with the read-only leaves beside it", 0, 0x2000000,
+		       256},
+    [BMIG_PASSTHROUGH] = {"passthrough", "switches the device to pass-through (and back)", 0,
+			  0x2000000, 256},
+    [BMIG_BLOCKED] = {"blocked", "blocks the device (context not present)", 0, 0x2000000, 256},
+};
+
+/* When the guest does it. */
+enum bmig_phase { BMIG_AT_SETUP, BMIG_AT_SYNC2, BMIG_AT_PRESWITCH, BMIG_NPHASES };
+
+static const struct {
+	const char *name;
+	const char *when;
+} phases[BMIG_NPHASES] = {
+    [BMIG_AT_SETUP] = {"setup", "at migration setup"},
+    [BMIG_AT_SYNC2] = {"sync2", "after dirty sync 2"},
+    [BMIG_AT_PRESWITCH] = {"preswitch", "before switchover, the source stopped"},
+};
+
+/* A registered case: what its test function gets. */
+struct bmig_case {
+	const struct dom_variant *v;
+	enum bmig_kind kind;
+	enum bmig_phase phase;
 };
 
 struct bmig {
-	enum bmig_kind kind;
-	const struct dom_variant *v;
+	const struct bmig_case *bc;
+	uint64_t gpa; /* the buffer's */
 	struct qtest *qt;
 	struct dom d;
 	bool adopted;
@@ -55,6 +109,21 @@ struct bmig {
 static struct bmig *bmig_of(struct mcase *k)
 {
 	return (struct bmig *)mcase_data(k);
+}
+
+static uint64_t event_gpa(const struct bmig *m)
+{
+	return m->gpa + MIG_EVENT_PAGE * VTD_PAGE;
+}
+
+/* The address mask of one invalidation covering the buffer. */
+static unsigned buffer_am(const struct bmig *m)
+{
+	if (m->bc->kind < BMIG_NSWITCH && kinds[m->bc->kind].leaf == VTD_1G)
+		return 18;
+	if (m->bc->kind < BMIG_NSWITCH && kinds[m->bc->kind].leaf == VTD_2M)
+		return 9;
+	return MIG_AM;
 }
 
 static int accept_qtest(struct mcase *k)
@@ -70,44 +139,82 @@ static int accept_qtest(struct mcase *k)
 	return 0;
 }
 
+static int mock_cmd(struct mcase *k, const char *cmd)
+{
+	json_t *r = mcase_mock(k, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, cmd));
+
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+/* The buffer in the guest's page tables: one leaf, or 4 KiB pages (some read-only). */
+static bool map_buffer(struct bmig *m)
+{
+	struct dom *d = &m->d;
+	uint64_t leaf = m->bc->kind < BMIG_NSWITCH ? kinds[m->bc->kind].leaf : 0;
+	unsigned i;
+
+	if (leaf)
+		return bdom_map(d, "map buffer", MIG_IOVA, m->gpa, leaf, true) &&
+		       bdom_psi(d, "map buffer", MIG_IOVA, buffer_am(m));
+	for (i = 0; i < MIG_PAGES; i++)
+		if (!bdom_map(d, "map buffer", MIG_IOVA + i * VTD_PAGE, m->gpa + i * VTD_PAGE,
+			      VTD_PAGE, true))
+			return false;
+	return bdom_psi(d, "map buffer", MIG_IOVA, MIG_AM);
+}
+
+/* READONLY: the even pages made read-only after the fill; a write there must fault. */
+static bool downgrade_even(struct bmig *m)
+{
+	struct dom *d = &m->d;
+	unsigned i;
+
+	for (i = 0; i < MIG_PAGES; i += 2)
+		if (!bdom_unmap(d, "read-only leaves", MIG_IOVA + i * VTD_PAGE, VTD_PAGE) ||
+		    !bdom_map(d, "read-only leaves", MIG_IOVA + i * VTD_PAGE, m->gpa + i * VTD_PAGE,
+			      VTD_PAGE, false))
+			return false;
+	return bdom_psi(d, "read-only leaves", MIG_IOVA, MIG_AM) &&
+	       bdom_check(d, "read-only leaves + PSI") &&
+	       bdom_dma(d, "write to a read-only leaf", MIG_IOVA + MIG_READONLY_PAGE * VTD_PAGE, 1,
+			DMA_FAULTS, 0);
+}
+
 /* The guest before the migration: a translated domain, the buffer mapped and filled. */
 static int guest_ready(struct mcase *k)
 {
 	struct bmig *m = bmig_of(k);
 	struct dom *d = &m->d;
+	const uint64_t len = m->bc->kind < BMIG_NSWITCH && kinds[m->bc->kind].leaf
+				 ? kinds[m->bc->kind].leaf
+				 : MIG_PAGES * VTD_PAGE;
 	json_t *r;
-	unsigned i;
 
 	m->adopted = true;
-	if (!bdom_adopt(d, mcase_case(k), m->v, VTD_CTX_TRANSLATED, mcase_pair(k)->src, m->qt,
+	if (!bdom_adopt(d, mcase_case(k), m->bc->v, VTD_CTX_TRANSLATED, mcase_pair(k)->src, m->qt,
 			mcase_rig(k)))
 		return -1;
-	for (i = 0; i < MIG_PAGES; i++)
-		if (!bdom_map(d, "map buffer", MIG_IOVA + i * VTD_PAGE, MIG_GPA + i * VTD_PAGE,
-			      VTD_PAGE, true))
-			return -1;
-	if (!bdom_psi(d, "map buffer", MIG_IOVA, MIG_AM) || !bdom_check(d, "map buffer + PSI") ||
-	    !bdom_dma(d, "fill buffer", MIG_IOVA, MIG_PAGES, DMA_LANDS, MIG_GPA))
+	if (!map_buffer(m) || !bdom_check(d, "map buffer + PSI") ||
+	    !bdom_dma(d, "fill buffer", MIG_IOVA, MIG_PAGES, DMA_LANDS, m->gpa))
 		return -1;
-	/* The device keeps pre-copy open until the unmap is done. */
-	r = mcase_mock(k, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_HOLD));
-	if (!r)
+	if (m->bc->kind == BMIG_READONLY && !downgrade_even(m))
 		return -1;
-	json_decref(r);
+	/* The device keeps pre-copy open until the guest's step is done. */
+	if (mock_cmd(k, VFM_CTL_HOLD) < 0)
+		return -1;
 	m->event_iova = MIG_IOVA + MIG_EVENT_PAGE * VTD_PAGE;
-	if (m->kind != BMIG_UNMAP)
+	if (m->bc->kind >= BMIG_NSWITCH)
 		return 0;
 	r = mcase_mock(k, VM_SRC,
 		       json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:b}", VFM_CTL_CMD,
 				 VFM_CTL_DMA, VFM_KEY_ACTION, VFM_DMA_ARM, VFM_KEY_ON,
 				 vfm_event_name(VFM_EV_UNMAP), VFM_KEY_IOVA,
 				 (json_int_t)m->event_iova, VFM_KEY_PAGES, 1, VFM_KEY_MATCH_IOVA,
-				 (json_int_t)MIG_IOVA, VFM_KEY_MATCH_LEN,
-				 (json_int_t)(MIG_PAGES * VTD_PAGE), VFM_KEY_POSTED, false));
-	if (!r)
-		return -1;
+				 (json_int_t)MIG_IOVA, VFM_KEY_MATCH_LEN, (json_int_t)len,
+				 VFM_KEY_POSTED, false));
 	json_decref(r);
-	return 0;
+	return r ? 0 : -1;
 }
 
 /* Whether the source's device wrote the event page (the mock's own record). */
@@ -127,20 +234,98 @@ static bool event_written(struct mcase *k, uint64_t iova)
 	return found;
 }
 
-/* After dirty sync 2: the buffer unmapped page-selectively; the device writes as it goes. */
-static int unmap_now(struct mcase *k)
+/* The unmap of the buffer's leaves; the invalidation is the caller's. */
+static bool unmap_buffer(struct bmig *m)
 {
-	struct bmig *m = bmig_of(k);
-	struct dom *d = &m->d;
-	double t0;
-	json_t *r;
+	uint64_t leaf = kinds[m->bc->kind].leaf;
 	unsigned i;
 
+	if (leaf)
+		return bdom_unmap(&m->d, "unmap buffer", MIG_IOVA, leaf);
 	for (i = 0; i < MIG_PAGES; i++)
-		if (!bdom_unmap(d, "unmap buffer", MIG_IOVA + i * VTD_PAGE, VTD_PAGE))
-			return -1;
-	if (!bdom_psi(d, "unmap buffer", MIG_IOVA, MIG_AM) || !bdom_check(d, "unmap buffer + PSI"))
+		if (!bdom_unmap(&m->d, "unmap buffer", MIG_IOVA + i * VTD_PAGE, VTD_PAGE))
+			return false;
+	return true;
+}
+
+/* The guest's step of the case's kind, with the coherence oracle after it. */
+static bool take_buffer_away(struct bmig *m)
+{
+	struct dom *d = &m->d;
+
+	switch (m->bc->kind) {
+	case BMIG_PSI:
+	case BMIG_HUGE_2M:
+	case BMIG_HUGE_1G:
+	case BMIG_READONLY:
+		return unmap_buffer(m) && bdom_psi(d, "unmap buffer", MIG_IOVA, buffer_am(m)) &&
+		       bdom_check(d, "unmap buffer + PSI");
+	case BMIG_DSI:
+		return unmap_buffer(m) && bdom_dsi(d, "unmap buffer") &&
+		       bdom_check(d, "unmap buffer + DSI");
+	case BMIG_GLOBAL:
+		return unmap_buffer(m) &&
+		       bdom_vtd_ok(d, "unmap buffer", vtd_inv_iotlb_global(&d->g.vtd)) &&
+		       bdom_check(d, "unmap buffer + global invalidation");
+	case BMIG_PASSTHROUGH:
+		return bdom_switch_domain(d, "to pass-through", VTD_CTX_PASSTHROUGH) &&
+		       bdom_check(d, "translated -> pass-through") &&
+		       bdom_switch_domain(d, "back to translated", VTD_CTX_TRANSLATED) &&
+		       bdom_check(d, "pass-through -> translated");
+	case BMIG_BLOCKED:
+		return bdom_set_context(d, "block", VTD_CTX_ABSENT) &&
+		       bdom_check(d, "context not present");
+	default:
+		return false;
+	}
+}
+
+/*
+ * At setup the first pass is under way: the guest's step waits until it
+ * has sent the event page (the destination holds the fill), so that the
+ * write at the unmap reaches the destination only through QEMU's dirty
+ * tracking and never by the pass getting there later.
+ */
+static int wait_first_pass(struct mcase *k)
+{
+	const struct pair *p = mcase_pair(k);
+	const uint64_t gpa = event_gpa(bmig_of(k));
+	double t0 = mc_now_s();
+
+	if (!p->src->ram || !p->dst->ram || gpa + VTD_PAGE > p->src->ram_size) {
+		mc_case_error(mcase_case(k), "no view of both sides' RAM at the event page");
 		return -1;
+	}
+	while (memcmp(p->src->ram + gpa, p->dst->ram + gpa, VTD_PAGE) && mc_now_s() - t0 < 60)
+		usleep(20000);
+	if (memcmp(p->src->ram + gpa, p->dst->ram + gpa, VTD_PAGE)) {
+		mc_case_error(mcase_case(k),
+			      "the first pass did not send GPA 0x%" PRIx64
+			      " within 60 s: the scenario did not run as planned",
+			      gpa);
+		return -1;
+	}
+	mc_case_log(mcase_case(k), "setup: the first pass sent GPA 0x%" PRIx64 " after %.2f s", gpa,
+		    mc_now_s() - t0);
+	return 0;
+}
+
+/* At the case's phase: the guest's step; the device writes as QEMU unmaps. */
+static int switch_now(struct mcase *k)
+{
+	struct bmig *m = bmig_of(k);
+	double t0;
+
+	if (m->bc->phase == BMIG_AT_SETUP && wait_first_pass(k) < 0)
+		return -1;
+	if (!take_buffer_away(m)) {
+		const char *const *p;
+
+		/* The coherence oracle's signatures, for the known-defects table. */
+		for (p = m->d.w.patterns; *p; p++)
+			mcase_observe(k, *p, m->d.w.observed);
+		return -1;
+	}
 	/* QEMU's unmap reaches the mock after the invalidation: an order, with a bound. */
 	t0 = mc_now_s();
 	while (!event_written(k, m->event_iova) && mc_now_s() - t0 < 60)
@@ -152,59 +337,63 @@ static int unmap_now(struct mcase *k)
 			      m->event_iova);
 		return -1;
 	}
-	mc_case_log(mcase_case(k),
-		    "unmap: the device wrote IOVA 0x%" PRIx64 " (GPA 0x%" PRIx64
-		    ") as QEMU unmapped it",
-		    m->event_iova, (uint64_t)(MIG_GPA + MIG_EVENT_PAGE * VTD_PAGE));
-	r = mcase_mock(k, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_RELEASE));
-	json_decref(r);
-	return r ? 0 : -1;
+	mc_case_log(
+	    mcase_case(k),
+	    "%s %s: the device wrote IOVA 0x%" PRIx64 " (GPA 0x%" PRIx64 ") as QEMU unmapped it",
+	    phases[m->bc->phase].when, kinds[m->bc->kind].what, m->event_iova, event_gpa(m));
+	return mock_cmd(k, VFM_CTL_RELEASE);
 }
 
 /* After dirty sync 2: the device writes the event page again, through the live mapping. */
 static int write_now(struct mcase *k)
 {
 	struct bmig *m = bmig_of(k);
-	json_t *r;
 
-	if (!bdom_dma(&m->d, "write after sync 2", m->event_iova, 1, DMA_LANDS,
-		      MIG_GPA + MIG_EVENT_PAGE * VTD_PAGE))
+	if (!bdom_dma(&m->d, "write after sync 2", m->event_iova, 1, DMA_LANDS, event_gpa(m)))
 		return -1;
-	r = mcase_mock(k, VM_SRC, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_RELEASE));
-	json_decref(r);
-	return r ? 0 : -1;
+	return mock_cmd(k, VFM_CTL_RELEASE);
+}
+
+/* Pre-copy may end: the guest's step waits for the source to stop. */
+static int release_now(struct mcase *k)
+{
+	return mock_cmd(k, VFM_CTL_RELEASE);
 }
 
 /* The negative control's injected place: the event page, in guest-physical space. */
 static int where_event(struct mcase *k, struct mc_ranges *out, char **err)
 {
-	(void)k;
 	(void)err;
-	ranges_add(out, MIG_GPA + MIG_EVENT_PAGE * VTD_PAGE, VTD_PAGE);
+	ranges_add(out, event_gpa(bmig_of(k)), VTD_PAGE);
 	return 0;
 }
 
 /*
- * The event oracle: the page the device wrote after dirty sync 2 is on the
- * destination as on the source.  Its loss is the signature known defects
- * match (event_page_lost).
+ * The event oracle: the page the device wrote last is on the destination as
+ * on the source.  Its loss is the signature known defects match
+ * (event_page_lost).
  */
 static int event_check(struct mcase *k, struct mcase_verdict *v)
 {
 	const struct pair *p = mcase_pair(k);
-	const uint64_t gpa = MIG_GPA + MIG_EVENT_PAGE * VTD_PAGE;
+	const struct bmig *m = bmig_of(k);
+	const uint64_t gpa = event_gpa(m);
+	char when[160];
 
 	if (!p->src->ram || !p->dst->ram || gpa + VTD_PAGE > p->src->ram_size) {
 		v->summary = strdup("no view of both sides' RAM at the event page");
 		return -1;
 	}
+	if (m->bc->kind < BMIG_NSWITCH)
+		snprintf(when, sizeof(when), "%s as the guest %s", phases[m->bc->phase].when,
+			 kinds[m->bc->kind].what);
+	else
+		snprintf(when, sizeof(when), "after dirty sync 2");
 	v->pass = !memcmp(p->src->ram + gpa, p->dst->ram + gpa, VTD_PAGE);
 	v->units = v->pass ? 0 : 1;
-	v->summary =
-	    mc_strdup_printf("the page the device wrote after dirty sync 2%s (IOVA 0x%" PRIx64
-			     ", GPA 0x%" PRIx64 ") %s on the destination",
-			     bmig_of(k)->kind == BMIG_UNMAP ? ", as it was unmapped" : "",
-			     bmig_of(k)->event_iova, gpa, v->pass ? "arrived" : "is not");
+	v->summary = mc_strdup_printf("the page the device wrote %s (IOVA 0x%" PRIx64
+				      ", GPA 0x%" PRIx64 ") %s on the destination",
+				      when, m->event_iova, gpa, v->pass ? "arrived" : "is not");
 	if (!v->pass) {
 		ranges_add(&v->flagged, gpa, VTD_PAGE);
 		mcase_observe(k, "event_page_lost", v->summary);
@@ -214,18 +403,43 @@ static int event_check(struct mcase *k, struct mcase_verdict *v)
 
 static const struct mcase_oracle event_oracle = {"event", MCASE_MIGRATED, event_check};
 
-static void bmig_run(struct mc_case *c, const struct dom_variant *v, enum bmig_kind kind)
+/* The guest's step at the case's phase; the device's hold released by then. */
+static void set_hooks(struct mcase_spec *s, const struct bmig_case *bc)
 {
-	bool type1 = v->backend == MOCK_TYPE1;
-	struct bmig m = {.kind = kind, .v = v};
+	s->hooks[0] = (struct mcase_hook){MCASE_LAUNCHED, 0, accept_qtest, false};
+	s->hooks[1] = (struct mcase_hook){MCASE_READY, 0, guest_ready, false};
+	if (bc->kind >= BMIG_NSWITCH) {
+		s->hooks[2] = (struct mcase_hook){MCASE_SYNC, 2, write_now, false};
+		return;
+	}
+	switch (bc->phase) {
+	case BMIG_AT_SETUP:
+		s->hooks[2] = (struct mcase_hook){MCASE_SETUP, 0, switch_now, false};
+		break;
+	case BMIG_AT_SYNC2:
+		s->hooks[2] = (struct mcase_hook){MCASE_SYNC, 2, switch_now, false};
+		break;
+	default:
+		s->hooks[2] = (struct mcase_hook){MCASE_SYNC, 2, release_now, false};
+		s->hooks[3] = (struct mcase_hook){MCASE_PRE_SWITCHOVER, 0, switch_now, false};
+		break;
+	}
+}
+
+static void bmig_test(struct mc_case *c, const void *data)
+{
+	const struct bmig_case *bc = data;
+	bool type1 = bc->v->backend == MOCK_TYPE1;
+	const struct bmig_kind_info *ki = &kinds[bc->kind < BMIG_NSWITCH ? bc->kind : BMIG_PSI];
+	struct bmig m = {.bc = bc, .gpa = ki->gpa};
 	char *chardev = NULL, *log = NULL, *err = NULL;
 	const char *src_args[7];
 	struct mcase_spec s = {
 	    .guest = MX_GUEST_BARE,
 	    /* Small, so that the first pass is short on a loaded machine. */
-	    .mem_mib = MIG_MEM_MIB,
-	    .viommu = v->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY,
-	    .mock = {.backend = v->backend,
+	    .mem_mib = ki->mem_mib,
+	    .viommu = bc->v->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY,
+	    .mock = {.backend = bc->v->backend,
 		     .ndev = 1,
 		     /* Behind a vIOMMU QEMU migrates with the IOMMU's or type1's tracking. */
 		     .iommu_dirty = !type1,
@@ -236,19 +450,29 @@ static void bmig_run(struct mc_case *c, const struct dom_variant *v, enum bmig_k
 	    .release_downtime_ms = type1 ? 20000 : 2000,
 	    .min_syncs = 2,
 	    .plan = {.timeout_ms = 240000},
-	    .hooks = {{MCASE_LAUNCHED, 0, accept_qtest, false},
-		      {MCASE_READY, 0, guest_ready, false},
-		      {MCASE_SYNC, 2, kind == BMIG_UNMAP ? unmap_now : write_now, false}},
 	    .expect = {.outcome = MCASE_COMPLETES, .skip_unsupported = true},
 	    .oracles = MCASE_RAM,
 	    .extra = {&event_oracle},
 	    .data = &m,
 	};
 
+	/*
+	 * type1 reports every mapped page dirty at each sync, so the pass under
+	 * way resends the whole leaf; a 1 GiB pass is long enough that the page
+	 * written at the unmap may not have been sent yet, and QEMU does not
+	 * say where a pass is: the loss cannot be told from a late resend.
+	 */
+	if (type1 && bc->kind == BMIG_HUGE_1G) {
+		mc_case_skip(c, "type1 re-reports the whole 1 GiB leaf at every dirty sync: a page "
+				"written at its unmap may be resent by the pass under way, so this "
+				"case cannot decide here");
+		return;
+	}
+	set_hooks(&s, bc);
 	s.mock.dev[0].personality = VFM_PERS_NO_TRACKER;
 	/* The guest enables bus mastering: the device waits for it. */
 	s.mock.dev[0].host_driven = false;
-	if (kind == BMIG_WRITE_DROP) {
+	if (bc->kind == BMIG_WRITE_DROP) {
 		/* Every page the device writes, hidden from every dirty query. */
 		s.mock.faults[VM_SRC] = json_pack(
 		    "[{s:s, s:s, s:s}]", VFM_KEY_KIND, vfm_fault_name(VFM_FAULT_DROP_DIRTY),
@@ -280,17 +504,36 @@ static void bmig_run(struct mc_case *c, const struct dom_variant *v, enum bmig_k
 	free(chardev);
 }
 
-void bmig_unmap_psi(struct mc_case *c, const void *data)
-{
-	bmig_run(c, data, BMIG_UNMAP);
-}
+/* Every switch kind at every phase, and the write pair: the registry keeps them. */
+#define BMIG_PER_VARIANT (BMIG_NSWITCH * BMIG_NPHASES + 2)
 
-void bmig_write_sync2(struct mc_case *c, const void *data)
+void bmig_register(const char *variant, const struct dom_variant *v)
 {
-	bmig_run(c, data, BMIG_WRITE);
-}
+	struct mc_test *t = calloc(BMIG_PER_VARIANT, sizeof(*t));
+	struct bmig_case *bc = calloc(BMIG_PER_VARIANT, sizeof(*bc));
+	size_t n = 0;
+	int k, p;
 
-void bmig_write_drop(struct mc_case *c, const void *data)
-{
-	bmig_run(c, data, BMIG_WRITE_DROP);
+	if (!t || !bc)
+		abort();
+	for (k = 0; k < BMIG_NSWITCH; k++)
+		for (p = 0; p < BMIG_NPHASES; p++, n++) {
+			bc[n] = (struct bmig_case){v, k, p};
+			t[n] = (struct mc_test)MC_TEST(
+			    "domain", variant,
+			    mc_strdup_printf("mig_%s_%s", kinds[k].name, phases[p].name), bmig_test,
+			    &bc[n], 360,
+			    mc_strdup_printf(
+				"migration: the device writes a page as the guest %s, %s",
+				kinds[k].what, phases[p].when));
+		}
+	bc[n] = (struct bmig_case){v, BMIG_WRITE, BMIG_AT_SYNC2};
+	t[n] = (struct mc_test)MC_TEST("domain", variant, "mig_write_sync2", bmig_test, &bc[n], 360,
+				       "migration: the device writes a mapped page after sync 2");
+	n++;
+	bc[n] = (struct bmig_case){v, BMIG_WRITE_DROP, BMIG_AT_SYNC2};
+	t[n] = (struct mc_test)MC_TEST(
+	    "domain", variant, "mig_write_drop", bmig_test, &bc[n], 360,
+	    "negative control: that write's dirty bit hidden must be caught at its page");
+	mc_register_tests(t, BMIG_PER_VARIANT);
 }

@@ -111,6 +111,12 @@ bool bdom_check(struct dom *d, const char *step)
 	/* The signature of a pass-through domain QEMU never applied. */
 	if (!equal && d->mode == VTD_CTX_PASSTHROUGH && !got.n)
 		dom_pattern(&d->w, "passthrough_missing");
+	/*
+	 * The signature of an unmap QEMU missed while it tracked dirty pages:
+	 * mappings the guest took away still there (the migration cases).
+	 */
+	if (!equal && d->adopted && diff.stale_bytes)
+		dom_pattern(&d->w, "stale_after_switch");
 	if (!equal && d->prev_valid) {
 		struct coh_diff pd;
 
