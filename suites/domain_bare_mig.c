@@ -468,6 +468,18 @@ static void bmig_test(struct mc_case *c, const void *data)
 				"case cannot decide here");
 		return;
 	}
+	/*
+	 * The same holds for the hidden write: the pass that follows dirty
+	 * sync 2 carries the page type1 reported there, and the device may
+	 * write it before that pass gets to it (seen under a CPU hog: the
+	 * write 1 ms after the sync arrived although every query hid it).
+	 */
+	if (type1 && bc->kind == BMIG_WRITE_DROP) {
+		mc_case_skip(
+		    c, "type1 re-reports every mapped page at each dirty sync: the pass under "
+		       "way may carry the hidden write, so this control cannot decide here");
+		return;
+	}
 	set_hooks(&s, bc);
 	s.mock.dev[0].personality = VFM_PERS_NO_TRACKER;
 	/* The guest enables bus mastering: the device waits for it. */
