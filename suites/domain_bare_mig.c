@@ -116,12 +116,18 @@ static uint64_t event_gpa(const struct bmig *m)
 	return m->gpa + MIG_EVENT_PAGE * VTD_PAGE;
 }
 
+/* The buffer's one leaf, or 0 when it is 4 KiB pages. */
+static uint64_t buffer_leaf(const struct bmig *m)
+{
+	return m->bc->kind < BMIG_NSWITCH ? kinds[m->bc->kind].leaf : 0;
+}
+
 /* The address mask of one invalidation covering the buffer. */
 static unsigned buffer_am(const struct bmig *m)
 {
-	if (m->bc->kind < BMIG_NSWITCH && kinds[m->bc->kind].leaf == VTD_1G)
+	if (buffer_leaf(m) == VTD_1G)
 		return 18;
-	if (m->bc->kind < BMIG_NSWITCH && kinds[m->bc->kind].leaf == VTD_2M)
+	if (buffer_leaf(m) == VTD_2M)
 		return 9;
 	return MIG_AM;
 }
@@ -151,7 +157,7 @@ static int mock_cmd(struct mcase *k, const char *cmd)
 static bool map_buffer(struct bmig *m)
 {
 	struct dom *d = &m->d;
-	uint64_t leaf = m->bc->kind < BMIG_NSWITCH ? kinds[m->bc->kind].leaf : 0;
+	uint64_t leaf = buffer_leaf(m);
 	unsigned i;
 
 	if (leaf)
@@ -186,9 +192,7 @@ static int guest_ready(struct mcase *k)
 {
 	struct bmig *m = bmig_of(k);
 	struct dom *d = &m->d;
-	const uint64_t len = m->bc->kind < BMIG_NSWITCH && kinds[m->bc->kind].leaf
-				 ? kinds[m->bc->kind].leaf
-				 : MIG_PAGES * VTD_PAGE;
+	const uint64_t len = buffer_leaf(m) ? buffer_leaf(m) : MIG_PAGES * VTD_PAGE;
 	json_t *r;
 
 	m->adopted = true;
@@ -237,7 +241,7 @@ static bool event_written(struct mcase *k, uint64_t iova)
 /* The unmap of the buffer's leaves; the invalidation is the caller's. */
 static bool unmap_buffer(struct bmig *m)
 {
-	uint64_t leaf = kinds[m->bc->kind].leaf;
+	uint64_t leaf = buffer_leaf(m);
 	unsigned i;
 
 	if (leaf)
