@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "mockdev.h"
+#include "runner.h"
 #include "util.h"
 #include "vfiomock-client.h"
 
@@ -369,6 +370,30 @@ bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struc
 			     (json_int_t)want, "mapping", m);
 	json_decref(st);
 	free(err);
+	return ok;
+}
+
+bool mock_rig_placed(struct mc_case *c, const struct mock_rig *r, const struct vm *vm,
+		     const struct ram_layout *l, const uint64_t *iova, const uint64_t *gpa,
+		     size_t n, uint64_t min_gpa)
+{
+	json_t *all = json_array(), *det;
+	char *sum = NULL;
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < n && ok; i++) {
+		free(sum);
+		ok = mock_rig_placement(r, VM_SRC, vm, l, iova[i], gpa[i], min_gpa, &sum, &det);
+		json_array_append_new(all, det);
+	}
+	if (ok) {
+		mc_case_oracle(c, "placement", true, sum, all);
+	} else {
+		mc_case_error(c, "DMA is not where the case placed it: %s", sum);
+		json_decref(all);
+	}
+	free(sum);
 	return ok;
 }
 

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct mc_case;
+
 enum mock_backend { MOCK_TYPE1, MOCK_IOMMUFD, MOCK_IOMMUFD_FD };
 const char *mock_backend_name(enum mock_backend b);
 
@@ -107,6 +109,14 @@ char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double 
 bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struct vm *vm,
 			const struct ram_layout *l, uint64_t iova, uint64_t gpa, uint64_t min_gpa,
 			char **summary, json_t **details);
+/*
+ * The placement oracle over n addresses (the source's mock): recorded in c
+ * when every iova[i] reaches gpa[i] (at least min_gpa); otherwise c fails
+ * as not having run as planned, with the first misplaced address.
+ */
+bool mock_rig_placed(struct mc_case *c, const struct mock_rig *r, const struct vm *vm,
+		     const struct ram_layout *l, const uint64_t *iova, const uint64_t *gpa,
+		     size_t n, uint64_t min_gpa);
 /* A side's mock state, typed (free with ms_free). */
 int mock_rig_state(const struct mock_rig *r, enum vm_role side, struct ms_state *st, char **err);
 /* Device `index`'s record from a side's state, as a new reference. */

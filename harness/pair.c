@@ -66,6 +66,17 @@ static void read_layout(struct pair *p)
 	json_decref(mtree);
 }
 
+uint8_t *pair_ram_at(const struct pair *p, enum vm_role side, uint64_t gpa, uint64_t len)
+{
+	const struct vm *vm = side == VM_SRC ? p->src : p->dst;
+	uint64_t off = ram_layout_offset(&p->layout, gpa);
+
+	if (!vm || !vm->ram || !len || off >= vm->ram_size || len > vm->ram_size - off ||
+	    ram_layout_offset(&p->layout, gpa + len - 1) != off + len - 1)
+		return NULL;
+	return vm->ram + off;
+}
+
 int pair_launch(struct mc_case *c, const struct pair_opts *o, struct pair *p)
 {
 	const struct mc_config *cfg = mc_case_config(c);

@@ -62,6 +62,11 @@ int pair_migrate(struct mc_case *c, struct pair *p, const struct mig_plan *plan,
 bool pair_side_stopped(struct mc_case *c, struct pair *p, enum vm_role side, char **state);
 /* A side's migration blockers (query-migrate blocked-reasons), or NULL if none. */
 json_t *pair_blockers(struct vm *vm);
+/*
+ * A side's guest RAM at [gpa, gpa + len) through the layout (the backend
+ * file both sides map), or NULL when that is not one run of RAM.
+ */
+uint8_t *pair_ram_at(const struct pair *p, enum vm_role side, uint64_t gpa, uint64_t len);
 /* RAM equality with both sides stopped; records the "ram" oracle. Returns its verdict. */
 bool pair_ram_oracle(struct mc_case *c, struct pair *p, struct ram_cmp *out);
 /* Continues the destination, checks its agent answers, records metrics. */

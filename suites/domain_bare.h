@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct pair;
+
 #define BDOM_DID 1 /* the guest's one domain */
 
 struct dom_variant {
@@ -52,11 +54,13 @@ enum dma_expect { DMA_LANDS, DMA_FAULTS };
 bool bdom_setup(struct dom *d, struct mc_case *c, const struct dom_variant *v,
 		enum vtd_ctx_kind first);
 /*
- * The same guest bring-up in a source QEMU a migration case started (bare,
- * stopped, qtest connected as qt): the case's mock rig, its known defects.
+ * The same guest bring-up in the source QEMU of a migration case's pair
+ * (bare, stopped, qtest connected as qt; its RAM layout): the case's mock
+ * rig, its known defects.
  */
 bool bdom_adopt(struct dom *d, struct mc_case *c, const struct dom_variant *v,
-		enum vtd_ctx_kind first, struct vm *vm, struct qtest *qt, struct mock_rig *rig);
+		enum vtd_ctx_kind first, const struct pair *p, struct qtest *qt,
+		struct mock_rig *rig);
 /* Known defects decide between FAIL, XFAIL and XPASS; then everything stops. */
 void bdom_teardown(struct dom *d);
 

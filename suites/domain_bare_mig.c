@@ -196,7 +196,7 @@ static int guest_ready(struct mcase *k)
 	json_t *r;
 
 	m->adopted = true;
-	if (!bdom_adopt(d, mcase_case(k), m->bc->v, VTD_CTX_TRANSLATED, mcase_pair(k)->src, m->qt,
+	if (!bdom_adopt(d, mcase_case(k), m->bc->v, VTD_CTX_TRANSLATED, mcase_pair(k), m->qt,
 			mcase_rig(k)))
 		return -1;
 	if (!map_buffer(m) || !bdom_check(d, "map buffer + PSI") ||
@@ -294,15 +294,17 @@ static int wait_first_pass(struct mcase *k)
 {
 	const struct pair *p = mcase_pair(k);
 	const uint64_t gpa = event_gpa(bmig_of(k));
+	const uint8_t *src = pair_ram_at(p, VM_SRC, gpa, VTD_PAGE);
+	const uint8_t *dst = pair_ram_at(p, VM_DST, gpa, VTD_PAGE);
 	double t0 = mc_now_s();
 
-	if (!p->src->ram || !p->dst->ram || gpa + VTD_PAGE > p->src->ram_size) {
+	if (!src || !dst) {
 		mc_case_error(mcase_case(k), "no view of both sides' RAM at the event page");
 		return -1;
 	}
-	while (memcmp(p->src->ram + gpa, p->dst->ram + gpa, VTD_PAGE) && mc_now_s() - t0 < 60)
+	while (memcmp(src, dst, VTD_PAGE) && mc_now_s() - t0 < 60)
 		usleep(20000);
-	if (memcmp(p->src->ram + gpa, p->dst->ram + gpa, VTD_PAGE)) {
+	if (memcmp(src, dst, VTD_PAGE)) {
 		mc_case_error(mcase_case(k),
 			      "the first pass did not send GPA 0x%" PRIx64
 			      " within 60 s: the scenario did not run as planned",
@@ -382,9 +384,11 @@ static int event_check(struct mcase *k, struct mcase_verdict *v)
 	const struct pair *p = mcase_pair(k);
 	const struct bmig *m = bmig_of(k);
 	const uint64_t gpa = event_gpa(m);
+	const uint8_t *src = pair_ram_at(p, VM_SRC, gpa, VTD_PAGE);
+	const uint8_t *dst = pair_ram_at(p, VM_DST, gpa, VTD_PAGE);
 	char when[160];
 
-	if (!p->src->ram || !p->dst->ram || gpa + VTD_PAGE > p->src->ram_size) {
+	if (!src || !dst) {
 		v->summary = strdup("no view of both sides' RAM at the event page");
 		return -1;
 	}
@@ -393,7 +397,7 @@ static int event_check(struct mcase *k, struct mcase_verdict *v)
 			 kinds[m->bc->kind].what);
 	else
 		snprintf(when, sizeof(when), "after dirty sync 2");
-	v->pass = !memcmp(p->src->ram + gpa, p->dst->ram + gpa, VTD_PAGE);
+	v->pass = !memcmp(src, dst, VTD_PAGE);
 	v->units = v->pass ? 0 : 1;
 	v->summary = mc_strdup_printf("the page the device wrote %s (IOVA 0x%" PRIx64
 				      ", GPA 0x%" PRIx64 ") %s on the destination",

@@ -369,12 +369,14 @@ error:
 }
 
 bool bdom_adopt(struct dom *d, struct mc_case *c, const struct dom_variant *v,
-		enum vtd_ctx_kind first, struct vm *vm, struct qtest *qt, struct mock_rig *rig)
+		enum vtd_ctx_kind first, const struct pair *p, struct qtest *qt,
+		struct mock_rig *rig)
 {
 	dom_init(d, c, v);
 	d->adopted = true;
 	d->rig = rig;
-	d->g.vm = vm;
+	d->g.vm = p->src;
+	d->g.layout = &p->layout;
 	d->g.qt = qt;
 	return bring_up(d, first, mc_now_s());
 }

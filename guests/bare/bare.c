@@ -105,7 +105,12 @@ void bare_stop(struct bare_guest *g)
 
 const uint8_t *bare_ram(const struct bare_guest *g, uint64_t gpa, uint64_t len)
 {
-	if (!g->vm || !g->vm->ram || gpa >= g->vm->ram_size || len > g->vm->ram_size - gpa)
+	uint64_t off = g->layout ? ram_layout_offset(g->layout, gpa) : gpa;
+
+	/* The range must be one run of guest RAM: both ends where the layout puts them. */
+	if (!g->vm || !g->vm->ram || !len || off >= g->vm->ram_size ||
+	    len > g->vm->ram_size - off ||
+	    (g->layout && ram_layout_offset(g->layout, gpa + len - 1) != off + len - 1))
 		return NULL;
-	return g->vm->ram + gpa;
+	return g->vm->ram + off;
 }

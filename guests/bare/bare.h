@@ -10,13 +10,17 @@
 
 #include "dmadev.h"
 #include "qtest.h"
+#include "ramcmp.h"
 #include "vm.h"
 #include "vtd.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Guest physical memory plan (RAM is 2 GiB below 4 GiB, so GPA == RAM offset). */
+/*
+ * Guest physical memory plan (RAM is 2 GiB below 4 GiB, so GPA == RAM
+ * offset, unless a migration case gives the guest more and a layout).
+ */
 #define BARE_MEM_BYTES (2048ull << 20)
 #define BARE_VTD_BASE 0x100000ull /* root, context, PASID, queue, status pages */
 #define BARE_PT_POOL 0x200000ull  /* page-table pages */
@@ -36,6 +40,8 @@ struct bare_guest {
 	struct qtest *qt;
 	struct vtd vtd;
 	bool vtd_ready;
+	/* Where guest RAM sits in the backend (a migration's pair), or NULL: GPA == offset. */
+	const struct ram_layout *layout;
 };
 
 /* The layout of the VT-d pages under BARE_VTD_BASE. */

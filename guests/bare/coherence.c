@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "coherence.h"
 
+#include "util.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,43 +141,78 @@ static uint64_t map_key(const json_t *m)
 
 struct ram_probe {
 	struct coh_ram *ram;
-	bool found;
+	bool overflow;
 };
 
-static void find_zero(void *opaque, const json_t *m)
+/* Each identity map is a run; one that continues another in both spaces joins it. */
+static void add_run(void *opaque, const json_t *m)
 {
 	struct ram_probe *p = opaque;
+	struct coh_ram *ram = p->ram;
+	uint64_t gpa = jnum(m, "iova"), len = jnum(m, "length"), key = map_key(m);
+	unsigned i;
 
-	if (jnum(m, "iova") == 0 && !p->found) {
-		p->ram->host_base = map_key(m);
-		p->found = true;
+	if (!len)
+		return;
+	for (i = 0; i < ram->n; i++) {
+		struct coh_ram_run *r = &ram->run[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->len && key - gpa == r->key - r->gpa)
+			return; /* the same run, seen again (a second container or IOAS) */
+		if (r->gpa + r->len == gpa && r->key + r->len == key) {
+			r->len += len;
+			return;
+		}
+		if (gpa + len == r->gpa && key + len == r->key) {
+			r->gpa = gpa;
+			r->key = key;
+			r->len += len;
+			return;
+		}
 	}
-}
-
-static void extend(void *opaque, const json_t *m)
-{
-	struct ram_probe *p = opaque;
-	uint64_t iova = jnum(m, "iova"), len = jnum(m, "length"), host = map_key(m);
-
-	/* Sections that keep IOVA - host constant belong to the same RAM block. */
-	if (host - iova == p->ram->host_base && iova + len > p->ram->size)
-		p->ram->size = iova + len;
+	if (ram->n == COH_RAM_MAX_RUNS) {
+		p->overflow = true;
+		return;
+	}
+	ram->run[ram->n++] = (struct coh_ram_run){gpa, key, len};
 }
 
 int coh_ram_from_identity(struct coh_ram *ram, const json_t *state, char **err)
 {
 	struct ram_probe p = {.ram = ram};
+	unsigned i;
 
 	memset(ram, 0, sizeof(*ram));
-	foreach_map(state, find_zero, &p);
-	if (!p.found) {
+	foreach_map(state, add_run, &p);
+	if (p.overflow) {
+		if (err && !*err)
+			*err = mc_strdup_printf("the mock's maps while DMAR is off make more than "
+						"%d runs of guest memory",
+						COH_RAM_MAX_RUNS);
+		return -1;
+	}
+	for (i = 0; i < ram->n && ram->run[i].gpa; i++)
+		;
+	if (i == ram->n) {
 		if (err && !*err)
 			*err = strdup("the mock has no mapping at IOVA 0 while DMAR is off, so "
 				      "guest RAM cannot be located in QEMU");
 		return -1;
 	}
-	foreach_map(state, extend, &p);
 	return 0;
+}
+
+uint64_t coh_ram_gpa(const struct coh_ram *ram, uint64_t key, uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; ram && i < ram->n; i++) {
+		const struct coh_ram_run *r = &ram->run[i];
+
+		if (key >= r->key && key - r->key < r->len && len <= r->len - (key - r->key))
+			return r->gpa + (key - r->key);
+	}
+	return COH_GPA_UNKNOWN;
 }
 
 struct mock_collect {
@@ -187,11 +224,8 @@ static void collect(void *opaque, const json_t *m)
 {
 	struct mock_collect *c = opaque;
 	uint64_t iova = jnum(m, "iova"), len = jnum(m, "length"), host = map_key(m);
-	uint64_t prot = jnum(m, "prot"), gpa = COH_GPA_UNKNOWN;
+	uint64_t prot = jnum(m, "prot"), gpa = coh_ram_gpa(c->ram, host, len);
 
-	if (c->ram && host >= c->ram->host_base && host - c->ram->host_base < c->ram->size &&
-	    host - c->ram->host_base + len <= c->ram->size)
-		gpa = host - c->ram->host_base;
 	coh_set_add(c->s, iova, len, gpa, prot & 1, prot & 2);
 }
 

@@ -46,15 +46,26 @@ uint64_t coh_set_bytes(const struct coh_set *s);
 int coh_from_pt(struct coh_set *s, const struct vtd_pt *pt);
 
 /*
- * Where QEMU's guest RAM is in its own address space: the host address of
- * guest physical 0 and the size of the range that follows it 1:1.
+ * Where guest memory is in QEMU's own address space: runs of guest
+ * physical addresses and the host address (or file page) each starts at.
+ * On q35 a guest of more than 2 GiB has two runs of one RAM block (RAM
+ * above 4 GiB continues the block where RAM below 4 GiB ends), and ROMs
+ * are runs of their own.
  */
+#define COH_RAM_MAX_RUNS 32
+
+struct coh_ram_run {
+	uint64_t gpa, key, len; /* key: as the mock names the host side (see coherence.c) */
+};
+
 struct coh_ram {
-	uint64_t host_base;
-	uint64_t size;
+	struct coh_ram_run run[COH_RAM_MAX_RUNS];
+	unsigned n;
 };
 /* Learns coh_ram from the mock's maps taken while DMAR is off (IOVA == GPA). */
 int coh_ram_from_identity(struct coh_ram *ram, const json_t *state, char **err);
+/* The guest physical address of [key, key + len), or COH_GPA_UNKNOWN outside every run. */
+uint64_t coh_ram_gpa(const struct coh_ram *ram, uint64_t key, uint64_t len);
 /*
  * The mock's mappings (all type1 containers, or all iommufd IOAS: the mock
  * serves one device, so there is one of either).  Host addresses become

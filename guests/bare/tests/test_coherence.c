@@ -94,15 +94,74 @@ TEST(from_mock_state)
 
 	ASSERT_NONNULL(st);
 	ASSERT_EQ(coh_ram_from_identity(&ram, st, &err), 0);
-	EXPECT_TRUE(ram.host_base == 140000000000000ull);
-	EXPECT_EQ(ram.size, 1048576 + 1047527424);
+	/* RAM below 640 KiB, RAM above 1 MiB and the BIOS ROM: three runs. */
+	ASSERT_EQ(ram.n, 3);
+	EXPECT_TRUE(ram.run[1].key == 140000001048576ull);
+	EXPECT_EQ(ram.run[1].len, 1047527424);
 	coh_set_init(&s);
 	ASSERT_EQ(coh_from_mock(&s, st, &ram, &err), 0);
 	ASSERT_EQ(s.n, 3);
 	EXPECT_EQ(s.v[1].gpa, 1048576);
-	EXPECT_TRUE(s.v[2].gpa == COH_GPA_UNKNOWN); /* the BIOS ROM is not guest RAM */
+	EXPECT_EQ(s.v[2].gpa, 4294705152); /* the BIOS ROM, read-only */
 	EXPECT_FALSE(s.v[2].write);
 	coh_set_free(&s);
+	json_decref(st);
+	free(err);
+}
+
+/*
+ * q35 with 4.5 GiB: RAM below 4 GiB is the block's first 2 GiB, RAM above
+ * 4 GiB its rest, so guest physical 4 GiB is host base + 2 GiB.  A
+ * translated map of IOVA 0x5000000000 to that part names GPA 0x110000000.
+ */
+TEST(ram_above_4g_is_its_own_run)
+{
+	json_t *id =
+	    json_loads("{\"containers\":[],\"iommufd\":[{\"type\":\"ioas\",\"maps\":["
+		       "{\"iova\":0,\"length\":2147483648,\"host\":140000000000000,\"prot\":3},"
+		       "{\"iova\":4294967296,\"length\":2684354560,\"host\":140002147483648,"
+		       "\"prot\":3}]}]}",
+		       0, NULL);
+	json_t *tr = json_loads(
+	    "{\"containers\":[],\"iommufd\":[{\"type\":\"ioas\",\"maps\":["
+	    "{\"iova\":343597383680,\"length\":65536,\"host\":140002415919104,\"prot\":3},"
+	    "{\"iova\":343597449216,\"length\":4096,\"host\":140009000000000,\"prot\":3},"
+	    "{\"iova\":343597457408,\"length\":8192,\"host\":140002147479552,\"prot\":3}"
+	    "]}]}",
+	    0, NULL);
+	struct coh_ram ram;
+	struct coh_set s;
+	char *err = NULL;
+
+	ASSERT_NONNULL(id);
+	ASSERT_NONNULL(tr);
+	ASSERT_EQ(coh_ram_from_identity(&ram, id, &err), 0);
+	ASSERT_EQ(ram.n, 2);
+	coh_set_init(&s);
+	ASSERT_EQ(coh_from_mock(&s, tr, &ram, &err), 0);
+	ASSERT_EQ(s.n, 3);
+	EXPECT_TRUE(s.v[0].gpa == 0x110000000ull);
+	EXPECT_TRUE(s.v[1].gpa == COH_GPA_UNKNOWN); /* outside guest memory */
+	/* Across the end of RAM below 4 GiB: not one guest physical run. */
+	EXPECT_TRUE(s.v[2].gpa == COH_GPA_UNKNOWN);
+	coh_set_free(&s);
+	json_decref(id);
+	json_decref(tr);
+	free(err);
+}
+
+TEST(identity_without_guest_physical_zero_is_refused)
+{
+	json_t *st = json_loads("{\"containers\":[{\"maps\":["
+				"{\"iova\":4096,\"length\":4096,\"host\":8192,\"prot\":3}]}],"
+				"\"iommufd\":[]}",
+				0, NULL);
+	struct coh_ram ram;
+	char *err = NULL;
+
+	ASSERT_NONNULL(st);
+	EXPECT_EQ(coh_ram_from_identity(&ram, st, &err), -1);
+	EXPECT_NONNULL(err);
 	json_decref(st);
 	free(err);
 }
