@@ -335,15 +335,11 @@ static json_t *map_at(json_t *st, uint64_t iova)
 	return NULL;
 }
 
-bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struct vm *vm,
-			const struct ram_layout *l, uint64_t iova, uint64_t gpa, uint64_t min_gpa,
-			char **summary, json_t **details)
+bool mock_placement_verdict(json_t *st, uint64_t ram_ino, const struct ram_layout *l, uint64_t iova,
+			    uint64_t gpa, uint64_t min_gpa, char **summary, json_t **details)
 {
-	char *err = NULL;
-	json_t *st = mock_rig_call(r, side, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), &err);
-	json_t *m = st ? map_at(st, iova) : NULL, *b = json_object_get(m, VFM_ST_BACKING);
+	json_t *m = map_at(st, iova), *b = json_object_get(m, VFM_ST_BACKING);
 	uint64_t want = ram_layout_offset(l, gpa), off = UINT64_MAX, ino = 0;
-	struct stat sb = {0};
 	bool ok;
 
 	if (b) {
@@ -351,23 +347,43 @@ bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struc
 		off = (uint64_t)json_integer_value(json_object_get(b, VFM_ST_OFFSET)) +
 		      (iova - (uint64_t)json_integer_value(json_object_get(m, VFM_KEY_IOVA)));
 	}
-	ok = b && vm && fstat(vm->ram_fd, &sb) == 0 && sb.st_ino == ino && off == want &&
-	     gpa >= min_gpa;
-	if (!st)
-		*summary = mc_strdup_printf("IOVA 0x%" PRIx64 ": %s", iova, err);
-	else if (!m)
+	ok = b && ram_ino && ino == ram_ino && off == want && gpa >= min_gpa;
+	if (!m)
 		*summary = mc_strdup_printf("IOVA 0x%" PRIx64 " is not mapped", iova);
 	else if (!b)
 		*summary = mc_strdup_printf("IOVA 0x%" PRIx64 " reaches no file page", iova);
 	else
-		*summary = mc_strdup_printf(
-		    "IOVA 0x%" PRIx64 " -> %s page at offset 0x%" PRIx64 " (GPA 0x%" PRIx64
-		    " is RAM offset 0x%" PRIx64 "%s)",
-		    iova, ok || sb.st_ino == ino ? "RAM file" : "another file's", off, gpa, want,
-		    gpa >= min_gpa ? "" : ", below where the case needs it");
+		*summary =
+		    mc_strdup_printf("IOVA 0x%" PRIx64 " -> %s page at offset 0x%" PRIx64
+				     " (GPA 0x%" PRIx64 " is RAM offset 0x%" PRIx64 "%s)",
+				     iova, ino == ram_ino ? "RAM file" : "another file's", off, gpa,
+				     want, gpa >= min_gpa ? "" : ", below where the case needs it");
 	*details = json_pack("{s:I, s:I, s:I, s:I, s:O?}", "iova", (json_int_t)iova, "gpa",
 			     (json_int_t)gpa, "ram_offset", (json_int_t)off, "layout_offset",
 			     (json_int_t)want, "mapping", m);
+	return ok;
+}
+
+bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struct vm *vm,
+			const struct ram_layout *l, uint64_t iova, uint64_t gpa, uint64_t min_gpa,
+			char **summary, json_t **details)
+{
+	char *err = NULL;
+	json_t *st = mock_rig_call(r, side, json_pack("{s:s}", VFM_CTL_CMD, VFM_CTL_STATE), &err);
+	struct stat sb = {0};
+	bool ok = false;
+
+	if (!st) {
+		*summary = mc_strdup_printf("IOVA 0x%" PRIx64 ": %s", iova, err);
+		*details =
+		    json_pack("{s:I, s:I}", "iova", (json_int_t)iova, "gpa", (json_int_t)gpa);
+	} else {
+		/* No RAM file: inode 0 matches no mapping's backing. */
+		if (!vm || fstat(vm->ram_fd, &sb) < 0)
+			sb.st_ino = 0;
+		ok = mock_placement_verdict(st, (uint64_t)sb.st_ino, l, iova, gpa, min_gpa, summary,
+					    details);
+	}
 	json_decref(st);
 	free(err);
 	return ok;

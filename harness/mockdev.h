@@ -109,6 +109,9 @@ char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double 
 bool mock_rig_placement(const struct mock_rig *r, enum vm_role side, const struct vm *vm,
 			const struct ram_layout *l, uint64_t iova, uint64_t gpa, uint64_t min_gpa,
 			char **summary, json_t **details);
+/* That verdict on a state already read, for a RAM file of inode ram_ino. */
+bool mock_placement_verdict(json_t *st, uint64_t ram_ino, const struct ram_layout *l, uint64_t iova,
+			    uint64_t gpa, uint64_t min_gpa, char **summary, json_t **details);
 /*
  * The placement oracle over n addresses (the source's mock): recorded in c
  * when every iova[i] reaches gpa[i] (at least min_gpa); otherwise c fails

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * test_mockdev: what the harness reads from a mock's request log when a
- * migration failed: the request the mock refused, its errno and the rule.
+ * migration failed: the request the mock refused, its errno and the rule;
+ * and the placement oracle's verdict on a mock's mappings.
  */
 #define KTEST_MAIN
 #include "ktest.h"
@@ -39,4 +40,65 @@ TEST(last_refusal_names_request_errno_and_rule)
 	EXPECT_NULL(mock_rig_last_refusal(&r, VM_DST, 0));
 	free(r.log[VM_SRC]);
 	rm_tree(dir);
+}
+
+/*
+ * The placement oracle on q35 with 4.5 GiB: GPA 4 GiB is RAM offset 2 GiB.
+ * A buffer at GPA 0x110000000 must be reached through RAM offset
+ * 0x90000000; a mapping to offset 0x110000000 (guest-physical taken as the
+ * RAM offset), to another file, an unmapped IOVA or a buffer below the
+ * case's bound each make it fail: its negative controls.
+ */
+TEST(placement_needs_the_layouts_ram_offset)
+{
+	struct ram_layout l = {.seg = {{0, 0, 2ull << 30}, {2ull << 30, 4ull << 30, 5ull << 29}},
+			       .nseg = 2};
+	json_t *good = json_loads("{\"containers\":[{\"maps\":[{\"iova\":343597383680,"
+				  "\"length\":65536,\"backing\":{\"ino\":77,"
+				  "\"offset\":2415919104}},{\"iova\":1073741824,\"length\":"
+				  "65536,\"backing\":{\"ino\":77,\"offset\":33554432}}]}],"
+				  "\"iommufd\":[]}",
+				  0, NULL);
+	json_t *gpa_as_offset = json_loads(
+	    "{\"containers\":[],\"iommufd\":[{\"type\":\"ioas\",\"maps\":[{\"iova\":"
+	    "343597383680,\"length\":65536,\"backing\":{\"ino\":77,\"offset\":4563402752}}]}]}",
+	    0, NULL);
+	const uint64_t iova = 0x5000005000ull, gpa = 0x110005000ull, min = 4ull << 30;
+	json_t *det = NULL;
+	char *sum = NULL;
+
+	ASSERT_NONNULL(good);
+	ASSERT_NONNULL(gpa_as_offset);
+	EXPECT_TRUE(mock_placement_verdict(good, 77, &l, iova, gpa, min, &sum, &det));
+	EXPECT_NONNULL(strstr(sum, "-> RAM file page at offset 0x90005000"));
+	EXPECT_EQ(json_integer_value(json_object_get(det, "layout_offset")), 0x90005000);
+	free(sum);
+	json_decref(det);
+
+	EXPECT_FALSE(mock_placement_verdict(gpa_as_offset, 77, &l, iova, gpa, min, &sum, &det));
+	EXPECT_NONNULL(
+	    strstr(sum, "offset 0x110005000 (GPA 0x110005000 is RAM offset 0x90005000)"));
+	free(sum);
+	json_decref(det);
+
+	EXPECT_FALSE(mock_placement_verdict(good, 78, &l, iova, gpa, min, &sum, &det));
+	EXPECT_NONNULL(strstr(sum, "another file's page"));
+	free(sum);
+	json_decref(det);
+
+	/* Where the mapping is right but the buffer lies below 4 GiB. */
+	EXPECT_FALSE(mock_placement_verdict(good, 77, &l, 0x40005000, 0x2005000, min, &sum, &det));
+	EXPECT_NONNULL(strstr(sum, "below where the case needs it"));
+	free(sum);
+	json_decref(det);
+	EXPECT_TRUE(mock_placement_verdict(good, 77, &l, 0x40005000, 0x2005000, 0, &sum, &det));
+	free(sum);
+	json_decref(det);
+
+	EXPECT_FALSE(mock_placement_verdict(good, 77, &l, 0x7000000000ull, gpa, min, &sum, &det));
+	EXPECT_STREQ(sum, "IOVA 0x7000000000 is not mapped");
+	free(sum);
+	json_decref(det);
+	json_decref(good);
+	json_decref(gpa_as_offset);
 }
