@@ -488,6 +488,21 @@ static void bmig_test(struct mc_case *c, const void *data)
 		       "way may carry the hidden write, so this control cannot decide here");
 		return;
 	}
+	/*
+	 * And for every step after dirty sync 2: pre-copy goes on while the
+	 * guest acts, each pass re-sending the buffer type1 reported, so the
+	 * write at the unmap arrives whenever the pass after the last sync had
+	 * not reached the page yet (seen: 16 syncs during one step, the page
+	 * written 4 ms after the last and carried).  At setup the step runs
+	 * while the first pass goes on, after it sent the page.
+	 */
+	if (type1 && bc->kind < BMIG_NSWITCH && bc->phase == BMIG_AT_SYNC2) {
+		mc_case_skip(c, "type1 re-reports every mapped page at each dirty sync and the "
+				"passes go on while the guest acts: a page written at its unmap "
+				"after sync 2 may be resent by the pass under way, so this case "
+				"cannot decide here");
+		return;
+	}
 	set_hooks(&s, bc);
 	s.mock.dev[0].personality = VFM_PERS_NO_TRACKER;
 	/* The guest enables bus mastering: the device waits for it. */
