@@ -12,10 +12,12 @@
  * takes the buffer away: it unmaps it under page-selective, domain-selective
  * or global IOTLB invalidation, unmaps a huge leaf whole, unmaps read-only
  * and writable leaves together, switches the device to pass-through and
- * back, or blocks it (context not present).  Only QEMU reading the dirty
- * bits before the unmap carries that last write to the destination, so the
- * RAM oracle (source and destination equal page by page) and the event
- * oracle (that page) decide.  Two more cases write through the live
+ * back, or blocks it (context not present); the high-memory kinds unmap or
+ * block a buffer above 4 GiB guest-physical, which on q35 is not the RAM
+ * offset, after proving from the mock's mappings that it lies there.  Only
+ * QEMU reading the dirty bits before the unmap carries that last write to
+ * the destination, so the RAM oracle (source and destination equal page by
+ * page) and the event oracle (that page) decide.  Two more cases write through the live
  * mapping after dirty sync 2, once plainly and once with every dirty bit
  * hidden by the mock: the negative control of both oracles.
  *
@@ -35,22 +37,31 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MIG_IOVA 0x5000000000ull /* 320 GiB: 1 GiB aligned, for every leaf size */
-#define MIG_PAGES 16u		 /* the pages the device fills; one PSI, AM 4 */
+#define IOVA_HIGH 0x5000000000ull /* 320 GiB: 1 GiB aligned, for every leaf size */
+#define IOVA_LOW 0x40000000ull	  /* 1 GiB: below the interrupt window */
+#define GPA_LOW 0x2000000ull	  /* above the page-table pool (below 32 MiB) */
+#define GPA_1G 0x40000000ull	  /* a 1 GiB leaf needs 1 GiB alignment */
+#define GPA_HIGH 0x110000000ull	  /* RAM above 4 GiB: backend offset 0x90000000 on q35 */
+#define MEM_SMALL 256u		  /* MiB: the first pass is short on a loaded machine */
+#define MEM_1G 2048u
+#define MEM_HIGH 4608u /* q35: 2 GiB below 4 GiB, 2.5 GiB above */
+#define MIG_PAGES 16u  /* the pages the device fills; one PSI, AM 4 */
 #define MIG_AM 4u
 #define MIG_EVENT_PAGE 5u
 #define MIG_READONLY_PAGE 4u /* READONLY: the even pages are read-only */
 
 /* How the guest takes the buffer away from the device (or does not). */
 enum bmig_kind {
-	BMIG_PSI,	  /* unmapped, page-selective invalidation */
-	BMIG_DSI,	  /* unmapped, domain-selective invalidation */
-	BMIG_GLOBAL,	  /* unmapped, global invalidation */
-	BMIG_HUGE_2M,	  /* one 2 MiB leaf, unmapped whole */
-	BMIG_HUGE_1G,	  /* one 1 GiB leaf, unmapped whole */
-	BMIG_READONLY,	  /* read-only and writable leaves, unmapped together */
-	BMIG_PASSTHROUGH, /* the device switched to pass-through and back */
-	BMIG_BLOCKED,	  /* context not present */
+	BMIG_PSI,	   /* unmapped, page-selective invalidation */
+	BMIG_DSI,	   /* unmapped, domain-selective invalidation */
+	BMIG_GLOBAL,	   /* unmapped, global invalidation */
+	BMIG_HUGE_2M,	   /* one 2 MiB leaf, unmapped whole */
+	BMIG_HUGE_1G,	   /* one 1 GiB leaf, unmapped whole */
+	BMIG_READONLY,	   /* read-only and writable leaves, unmapped together */
+	BMIG_PASSTHROUGH,  /* the device switched to pass-through and back */
+	BMIG_BLOCKED,	   /* context not present */
+	BMIG_HIGH_PSI,	   /* above 4 GiB guest-physical, unmapped, page-selective */
+	BMIG_HIGH_BLOCKED, /* above 4 GiB guest-physical, context not present */
 	BMIG_NSWITCH,
 	BMIG_WRITE = BMIG_NSWITCH, /* no switch: a write through the live mapping */
 	BMIG_WRITE_DROP,	   /* the same, its dirty bit hidden: a negative control */
@@ -62,21 +73,42 @@ struct bmig_kind_info {
 	uint64_t leaf;	  /* the buffer is one leaf of this size; 0: 4 KiB pages */
 	uint64_t gpa;	  /* where the buffer lies in guest RAM */
 	unsigned mem_mib; /* the guest's RAM */
+	uint64_t iova;	  /* where the device sees it */
 };
 
-/* Buffers above the page-table pool (below 32 MiB); a 1 GiB leaf needs 1 GiB alignment. */
 static const struct bmig_kind_info kinds[BMIG_NSWITCH] = {
-    [BMIG_PSI] = {"psi", "unmaps it (page-selective invalidation)", 0, 0x2000000, 256},
-    [BMIG_DSI] = {"dsi", "unmaps it (domain-selective invalidation)", 0, 0x2000000, 256},
-    [BMIG_GLOBAL] = {"global", "unmaps it (global invalidation)", 0, 0x2000000, 256},
-    [BMIG_HUGE_2M] = {"huge2m", "unmaps its 2 MiB leaf", VTD_2M, 0x2000000, 256},
-    [BMIG_HUGE_1G] = {"huge1g", "unmaps its 1 GiB leaf", VTD_1G, 0x40000000, 2048},
-    [BMIG_READONLY] = {"readonly", "unmaps it with the read-only leaves beside it", 0, 0x2000000,
-		       256},
+    [BMIG_PSI] = {"psi", "unmaps it (page-selective invalidation)", 0, GPA_LOW, MEM_SMALL,
+		  IOVA_HIGH},
+    [BMIG_DSI] = {"dsi", "unmaps it (domain-selective invalidation)", 0, GPA_LOW, MEM_SMALL,
+		  IOVA_HIGH},
+    [BMIG_GLOBAL] = {"global", "unmaps it (global invalidation)", 0, GPA_LOW, MEM_SMALL, IOVA_HIGH},
+    [BMIG_HUGE_2M] = {"huge2m", "unmaps its 2 MiB leaf", VTD_2M, GPA_LOW, MEM_SMALL, IOVA_HIGH},
+    [BMIG_HUGE_1G] = {"huge1g", "unmaps its 1 GiB leaf", VTD_1G, GPA_1G, MEM_1G, IOVA_HIGH},
+    [BMIG_READONLY] = {"readonly", "unmaps it with the read-only leaves beside it", 0, GPA_LOW,
+		       MEM_SMALL, IOVA_HIGH},
     [BMIG_PASSTHROUGH] = {"passthrough", "switches the device to pass-through (and back)", 0,
-			  0x2000000, 256},
-    [BMIG_BLOCKED] = {"blocked", "blocks the device (context not present)", 0, 0x2000000, 256},
+			  GPA_LOW, MEM_SMALL, IOVA_HIGH},
+    [BMIG_BLOCKED] = {"blocked", "blocks the device (context not present)", 0, GPA_LOW, MEM_SMALL,
+		      IOVA_HIGH},
+    /*
+     * psi and blocked where guest-physical is not the RAM offset; blocked at
+     * an IOVA below the interrupt window, where that step reads the dirty bits.
+     */
+    [BMIG_HIGH_PSI] = {"highmem_psi", "unmaps it above 4 GiB (page-selective invalidation)", 0,
+		       GPA_HIGH, MEM_HIGH, IOVA_HIGH},
+    [BMIG_HIGH_BLOCKED] = {"highmem_blocked",
+			   "blocks the device, its buffer above 4 GiB (context not present)", 0,
+			   GPA_HIGH, MEM_HIGH, IOVA_LOW},
 };
+
+/*
+ * Bounds that grow with the guest's RAM: the first pass reads every page of
+ * it, about 16 s per GiB here under a CPU hog (a 4.5 GiB guest: 74 s).
+ */
+static unsigned gib(const struct bmig_kind_info *ki)
+{
+	return ki->mem_mib / 1024;
+}
 
 /* When the guest does it. */
 enum bmig_phase { BMIG_AT_SETUP, BMIG_AT_SYNC2, BMIG_AT_PRESWITCH, BMIG_NPHASES };
@@ -99,7 +131,7 @@ struct bmig_case {
 
 struct bmig {
 	const struct bmig_case *bc;
-	uint64_t gpa; /* the buffer's */
+	uint64_t gpa, iova; /* the buffer's */
 	struct qtest *qt;
 	struct dom d;
 	bool adopted;
@@ -161,13 +193,13 @@ static bool map_buffer(struct bmig *m)
 	unsigned i;
 
 	if (leaf)
-		return bdom_map(d, "map buffer", MIG_IOVA, m->gpa, leaf, true) &&
-		       bdom_psi(d, "map buffer", MIG_IOVA, buffer_am(m));
+		return bdom_map(d, "map buffer", m->iova, m->gpa, leaf, true) &&
+		       bdom_psi(d, "map buffer", m->iova, buffer_am(m));
 	for (i = 0; i < MIG_PAGES; i++)
-		if (!bdom_map(d, "map buffer", MIG_IOVA + i * VTD_PAGE, m->gpa + i * VTD_PAGE,
+		if (!bdom_map(d, "map buffer", m->iova + i * VTD_PAGE, m->gpa + i * VTD_PAGE,
 			      VTD_PAGE, true))
 			return false;
-	return bdom_psi(d, "map buffer", MIG_IOVA, MIG_AM);
+	return bdom_psi(d, "map buffer", m->iova, MIG_AM);
 }
 
 /* READONLY: the even pages made read-only after the fill; a write there must fault. */
@@ -177,14 +209,25 @@ static bool downgrade_even(struct bmig *m)
 	unsigned i;
 
 	for (i = 0; i < MIG_PAGES; i += 2)
-		if (!bdom_unmap(d, "read-only leaves", MIG_IOVA + i * VTD_PAGE, VTD_PAGE) ||
-		    !bdom_map(d, "read-only leaves", MIG_IOVA + i * VTD_PAGE, m->gpa + i * VTD_PAGE,
+		if (!bdom_unmap(d, "read-only leaves", m->iova + i * VTD_PAGE, VTD_PAGE) ||
+		    !bdom_map(d, "read-only leaves", m->iova + i * VTD_PAGE, m->gpa + i * VTD_PAGE,
 			      VTD_PAGE, false))
 			return false;
-	return bdom_psi(d, "read-only leaves", MIG_IOVA, MIG_AM) &&
+	return bdom_psi(d, "read-only leaves", m->iova, MIG_AM) &&
 	       bdom_check(d, "read-only leaves + PSI") &&
-	       bdom_dma(d, "write to a read-only leaf", MIG_IOVA + MIG_READONLY_PAGE * VTD_PAGE, 1,
+	       bdom_dma(d, "write to a read-only leaf", m->iova + MIG_READONLY_PAGE * VTD_PAGE, 1,
 			DMA_FAULTS, 0);
+}
+
+/* Above 4 GiB: the buffer and its event page, proven from the mock's mapping of them. */
+static bool placed_high(struct mcase *k)
+{
+	struct bmig *m = bmig_of(k);
+	const struct pair *p = mcase_pair(k);
+	const uint64_t iova[2] = {m->iova, m->event_iova}, gpa[2] = {m->gpa, event_gpa(m)};
+
+	return m->gpa < (4ull << 30) || mock_rig_placed(mcase_case(k), mcase_rig(k), p->src,
+							&p->layout, iova, gpa, 2, 4ull << 30);
 }
 
 /* The guest before the migration: a translated domain, the buffer mapped and filled. */
@@ -200,14 +243,16 @@ static int guest_ready(struct mcase *k)
 			mcase_rig(k)))
 		return -1;
 	if (!map_buffer(m) || !bdom_check(d, "map buffer + PSI") ||
-	    !bdom_dma(d, "fill buffer", MIG_IOVA, MIG_PAGES, DMA_LANDS, m->gpa))
+	    !bdom_dma(d, "fill buffer", m->iova, MIG_PAGES, DMA_LANDS, m->gpa))
 		return -1;
 	if (m->bc->kind == BMIG_READONLY && !downgrade_even(m))
 		return -1;
 	/* The device keeps pre-copy open until the guest's step is done. */
 	if (mock_cmd(k, VFM_CTL_HOLD) < 0)
 		return -1;
-	m->event_iova = MIG_IOVA + MIG_EVENT_PAGE * VTD_PAGE;
+	m->event_iova = m->iova + MIG_EVENT_PAGE * VTD_PAGE;
+	if (!placed_high(k))
+		return -1;
 	if (m->bc->kind >= BMIG_NSWITCH)
 		return 0;
 	r = mcase_mock(k, VM_SRC,
@@ -215,7 +260,7 @@ static int guest_ready(struct mcase *k)
 				 VFM_CTL_DMA, VFM_KEY_ACTION, VFM_DMA_ARM, VFM_KEY_ON,
 				 vfm_event_name(VFM_EV_UNMAP), VFM_KEY_IOVA,
 				 (json_int_t)m->event_iova, VFM_KEY_PAGES, 1, VFM_KEY_MATCH_IOVA,
-				 (json_int_t)MIG_IOVA, VFM_KEY_MATCH_LEN, (json_int_t)len,
+				 (json_int_t)m->iova, VFM_KEY_MATCH_LEN, (json_int_t)len,
 				 VFM_KEY_POSTED, false));
 	json_decref(r);
 	return r ? 0 : -1;
@@ -245,9 +290,9 @@ static bool unmap_buffer(struct bmig *m)
 	unsigned i;
 
 	if (leaf)
-		return bdom_unmap(&m->d, "unmap buffer", MIG_IOVA, leaf);
+		return bdom_unmap(&m->d, "unmap buffer", m->iova, leaf);
 	for (i = 0; i < MIG_PAGES; i++)
-		if (!bdom_unmap(&m->d, "unmap buffer", MIG_IOVA + i * VTD_PAGE, VTD_PAGE))
+		if (!bdom_unmap(&m->d, "unmap buffer", m->iova + i * VTD_PAGE, VTD_PAGE))
 			return false;
 	return true;
 }
@@ -262,7 +307,8 @@ static bool take_buffer_away(struct bmig *m)
 	case BMIG_HUGE_2M:
 	case BMIG_HUGE_1G:
 	case BMIG_READONLY:
-		return unmap_buffer(m) && bdom_psi(d, "unmap buffer", MIG_IOVA, buffer_am(m)) &&
+	case BMIG_HIGH_PSI:
+		return unmap_buffer(m) && bdom_psi(d, "unmap buffer", m->iova, buffer_am(m)) &&
 		       bdom_check(d, "unmap buffer + PSI");
 	case BMIG_DSI:
 		return unmap_buffer(m) && bdom_dsi(d, "unmap buffer") &&
@@ -277,6 +323,7 @@ static bool take_buffer_away(struct bmig *m)
 		       bdom_switch_domain(d, "back to translated", VTD_CTX_TRANSLATED) &&
 		       bdom_check(d, "pass-through -> translated");
 	case BMIG_BLOCKED:
+	case BMIG_HIGH_BLOCKED:
 		return bdom_set_context(d, "block", VTD_CTX_ABSENT) &&
 		       bdom_check(d, "context not present");
 	default:
@@ -293,7 +340,9 @@ static bool take_buffer_away(struct bmig *m)
 static int wait_first_pass(struct mcase *k)
 {
 	const struct pair *p = mcase_pair(k);
-	const uint64_t gpa = event_gpa(bmig_of(k));
+	const struct bmig *m = bmig_of(k);
+	const uint64_t gpa = event_gpa(m);
+	const double bound = (60.0 + 30.0 * gib(&kinds[m->bc->kind])) * mc_time_scale();
 	const uint8_t *src = pair_ram_at(p, VM_SRC, gpa, VTD_PAGE);
 	const uint8_t *dst = pair_ram_at(p, VM_DST, gpa, VTD_PAGE);
 	double t0 = mc_now_s();
@@ -302,13 +351,13 @@ static int wait_first_pass(struct mcase *k)
 		mc_case_error(mcase_case(k), "no view of both sides' RAM at the event page");
 		return -1;
 	}
-	while (memcmp(src, dst, VTD_PAGE) && mc_now_s() - t0 < 60)
+	while (memcmp(src, dst, VTD_PAGE) && mc_now_s() - t0 < bound)
 		usleep(20000);
 	if (memcmp(src, dst, VTD_PAGE)) {
 		mc_case_error(mcase_case(k),
 			      "the first pass did not send GPA 0x%" PRIx64
-			      " within 60 s: the scenario did not run as planned",
-			      gpa);
+			      " within %.0f s: the scenario did not run as planned",
+			      gpa, bound);
 		return -1;
 	}
 	mc_case_log(mcase_case(k), "setup: the first pass sent GPA 0x%" PRIx64 " after %.2f s", gpa,
@@ -439,12 +488,11 @@ static void bmig_test(struct mc_case *c, const void *data)
 	const struct bmig_case *bc = data;
 	bool type1 = bc->v->backend == MOCK_TYPE1;
 	const struct bmig_kind_info *ki = &kinds[bc->kind < BMIG_NSWITCH ? bc->kind : BMIG_PSI];
-	struct bmig m = {.bc = bc, .gpa = ki->gpa};
+	struct bmig m = {.bc = bc, .gpa = ki->gpa, .iova = ki->iova};
 	char *chardev = NULL, *log = NULL, *err = NULL;
 	const char *src_args[7];
 	struct mcase_spec s = {
 	    .guest = MX_GUEST_BARE,
-	    /* Small, so that the first pass is short on a loaded machine. */
 	    .mem_mib = ki->mem_mib,
 	    .viommu = bc->v->scalable ? MX_VI_SCALABLE : MX_VI_LEGACY,
 	    .mock = {.backend = bc->v->backend,
@@ -457,7 +505,7 @@ static void bmig_test(struct mc_case *c, const void *data)
 	    /* type1 reports every mapped page dirty: its last pass is big. */
 	    .release_downtime_ms = type1 ? 20000 : 2000,
 	    .min_syncs = 2,
-	    .plan = {.timeout_ms = 240000},
+	    .plan = {.timeout_ms = 240000 + 60000 * (int)gib(ki)},
 	    .expect = {.outcome = MCASE_COMPLETES, .skip_unsupported = true},
 	    .oracles = MCASE_RAM,
 	    .extra = {&event_oracle},
@@ -557,7 +605,7 @@ void bmig_register(const char *variant, const struct dom_variant *v)
 			t[n] = (struct mc_test)MC_TEST(
 			    "domain", variant,
 			    mc_strdup_printf("mig_%s_%s", kinds[k].name, phases[p].name), bmig_test,
-			    &bc[n], 360,
+			    &bc[n], 360 + 120 * gib(&kinds[k]),
 			    mc_strdup_printf(
 				"migration: the device writes a page as the guest %s, %s",
 				kinds[k].what, phases[p].when));

@@ -14,11 +14,11 @@ reports=$2
 # the high-memory cases; the unmap negative control (iommufd: with type1 it
 # cannot decide); the dirty cells that migrate behind a vIOMMU; the bare
 # guest's migrations: each way of taking a buffer away once per backend and
-# once per mode, the three phases spread over them, and the write through a
-# live mapping with its negative control.  type1 re-reports every mapped page
-# at each sync, so its cases here are those that decide whatever the pass
-# under way does (setup, after the first pass sent the page; pre-switchover;
-# coherence).
+# once per mode, the three phases spread over them, the buffer above 4 GiB
+# unmapped and blocked once each, and the write through a live mapping with
+# its negative control.  type1 re-reports every mapped page at each sync, so
+# its cases here are those that decide whatever the pass under way does
+# (setup, after the first pass sent the page; pre-switchover; coherence).
 SELECTION="
 domain.linux_legacy_pt_strict_type1.mig_bind_open_sync2
 domain.linux_legacy_pt_strict_iommufd.mig_bind_open_sync2
@@ -58,6 +58,8 @@ domain.bare_legacy_iommufd.mig_passthrough_sync2
 domain.bare_scalable_type1.mig_passthrough_preswitch
 domain.bare_legacy_type1.mig_blocked_setup
 domain.bare_scalable_iommufd.mig_blocked_preswitch
+domain.bare_legacy_iommufd.mig_highmem_psi_sync2
+domain.bare_scalable_type1.mig_highmem_blocked_setup
 domain.bare_legacy_type1.mig_write_sync2
 domain.bare_legacy_iommufd.mig_write_drop
 domain.bare_scalable_iommufd.mig_write_sync2
