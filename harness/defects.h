@@ -44,6 +44,12 @@ struct defect_observation {
 	const char *what; /* the first failure, for the XFAIL reason */
 	/* More patterns the same failure shows (NULL-ended), or NULL. */
 	const char *const *patterns;
+	/*
+	 * Why a pass could not have shown the case's defect this time (the
+	 * case then SKIPs instead of XPASS), or NULL: evidence the suite read,
+	 * not a guess.
+	 */
+	const char *inconclusive;
 };
 bool defect_matches(const json_t *defect, const struct defect_observation *o);
 /* Among the defects affecting the case on that release, the one o shows, or NULL. */
@@ -52,7 +58,8 @@ const json_t *defect_find(const json_t *defects, const char *case_name, const ch
 /*
  * The one evaluator every suite uses: on QEMU `version`, a failure that is
  * exactly a known defect of the case becomes XFAIL naming it; a case the
- * table says fails here but passed becomes XPASS; anything else stands.
+ * table says fails here but passed becomes XPASS, or SKIP when the
+ * observation says the pass was inconclusive; anything else stands.
  */
 struct mc_case;
 void defects_decide(struct mc_case *c, const char *version, const struct defect_observation *o);

@@ -491,3 +491,57 @@ char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double 
 	fclose(f);
 	return last;
 }
+
+/* Does a dirty read's record cover iova and report dirty pages? */
+static bool dirty_read_covers(const json_t *rec, uint64_t iova)
+{
+	const char *req = json_string_value(json_object_get(rec, "req"));
+	uint64_t start = json_integer_value(json_object_get(rec, "iova"));
+	/* type1 logs the range's size, iommufd its length. */
+	const json_t *len = json_object_get(rec, "size") ?: json_object_get(rec, "length");
+
+	if (!req ||
+	    (strcmp(req, "VFIO_IOMMU_DIRTY_PAGES") && strcmp(req, "IOMMU_HWPT_GET_DIRTY_BITMAP")))
+		return false;
+	return json_integer_value(json_object_get(rec, "dirty")) > 0 && iova >= start &&
+	       iova - start < (uint64_t)json_integer_value(len);
+}
+
+int mock_rig_dirty_reads_before_write(const struct mock_rig *r, enum vm_role side, uint64_t iova,
+				      double since)
+{
+	FILE *f = r->log[side] ? fopen(r->log[side], "re") : NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		bool write = strstr(line, "\"event_write\"") != NULL;
+		json_t *rec;
+
+		/* Cheap filter first: the log holds every request. */
+		if (!write && !strstr(line, "DIRTY"))
+			continue;
+		rec = json_loads(line, 0, NULL);
+		if (json_number_value(json_object_get(rec, "t")) < since) {
+			json_decref(rec);
+			continue;
+		}
+		if (write) {
+			uint64_t at = json_integer_value(json_object_get(rec, "iova"));
+			uint64_t pages = json_integer_value(json_object_get(rec, "pages"));
+
+			json_decref(rec);
+			if (iova >= at && (iova - at) / VFM_DMA_PAGE_SIZE < (pages ?: 1))
+				break;
+			continue;
+		}
+		n += dirty_read_covers(rec, iova);
+		json_decref(rec);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}

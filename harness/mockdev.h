@@ -100,6 +100,15 @@ json_t *mock_rig_call(const struct mock_rig *r, enum vm_role side, json_t *req, 
  */
 char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double since);
 /*
+ * The dirty-bitmap reads (type1 VFIO_IOMMU_DIRTY_PAGES, iommufd
+ * IOMMU_HWPT_GET_DIRTY_BITMAP) a side's mock answered at or after wall-clock
+ * `since` and before the device's first event write to `iova`, over a range
+ * holding `iova` and reporting dirty pages: each told QEMU to send that page
+ * again.  From the request log; -1 when the log cannot be read.
+ */
+int mock_rig_dirty_reads_before_write(const struct mock_rig *r, enum vm_role side, uint64_t iova,
+				      double since);
+/*
  * Where DMA to `iova` lands, from the side's mock: the mapping that holds it
  * must reach the page of the VM's RAM file that QEMU's memory map `l` gives
  * for `gpa`, and gpa must be at least `min_gpa`.  Returns that verdict;

@@ -30,6 +30,7 @@ void dom_watch_free(struct dom_watch *w)
 {
 	free(w->stderr_tail);
 	free(w->observed);
+	free(w->inconclusive);
 }
 
 bool dom_has_pattern(const struct dom_watch *w, const char *pattern)
@@ -149,5 +150,6 @@ void dom_expect_defects(struct dom_watch *w, const char *version)
 			       &(struct defect_observation){.crashed = w->crashed,
 							    .stderr_tail = w->stderr_tail,
 							    .patterns = w->patterns,
-							    .what = w->observed});
+							    .what = w->observed,
+							    .inconclusive = w->inconclusive});
 }

@@ -28,8 +28,9 @@ struct dom_watch {
 	unsigned steps, dmas;
 	/* For the defects table. */
 	bool crashed;
-	char *stderr_tail; /* QEMU's last words, once it died */
-	char *observed;	   /* the first failure, for the XFAIL reason */
+	char *stderr_tail;  /* QEMU's last words, once it died */
+	char *observed;	    /* the first failure, for the XFAIL reason */
+	char *inconclusive; /* why a pass proves nothing this time (evidence) */
 	/* Signatures the failure showed, e.g. "passthrough_kept" (NULL-ended). */
 	const char *patterns[DOM_MAX_PATTERNS + 1];
 	/* Negative control: keep the last diff instead of failing. */

@@ -2,7 +2,8 @@
 /*
  * test_mockdev: what the harness reads from a mock's request log when a
  * migration failed: the request the mock refused, its errno and the rule;
- * and the placement oracle's verdict on a mock's mappings.
+ * the dirty reads that re-reported a page before the device wrote it; and
+ * the placement oracle's verdict on a mock's mappings.
  */
 #define KTEST_MAIN
 #include "ktest.h"
@@ -38,6 +39,53 @@ TEST(last_refusal_names_request_errno_and_rule)
 	EXPECT_NULL(mock_rig_last_refusal(&r, VM_SRC, 300.0));
 	/* No log, no reason. */
 	EXPECT_NULL(mock_rig_last_refusal(&r, VM_DST, 0));
+	free(r.log[VM_SRC]);
+	rm_tree(dir);
+}
+
+/*
+ * The re-report count behind an inconclusive pass: only reads at or after
+ * `since`, before the device's write to the page, over a range holding it
+ * and reporting dirty pages count (type1 and iommufd records alike).  Each
+ * other record below is a negative control that must not count.
+ */
+TEST(dirty_reads_count_only_rereports_before_the_write)
+{
+	const char *log =
+	    /* before since */
+	    "{\"t\":10.0,\"req\":\"VFIO_IOMMU_DIRTY_PAGES\",\"op\":\"get_bitmap\","
+	    "\"iova\":4096,\"size\":4096,\"dirty\":1}\n"
+	    /* counts: type1, the page itself */
+	    "{\"t\":20.0,\"req\":\"VFIO_IOMMU_DIRTY_PAGES\",\"op\":\"get_bitmap\","
+	    "\"iova\":4096,\"size\":4096,\"dirty\":1}\n"
+	    /* counts: iommufd, a range holding it */
+	    "{\"t\":21.0,\"req\":\"IOMMU_HWPT_GET_DIRTY_BITMAP\",\"iova\":0,"
+	    "\"length\":65536,\"dirty\":3}\n"
+	    /* clean */
+	    "{\"t\":22.0,\"req\":\"IOMMU_HWPT_GET_DIRTY_BITMAP\",\"iova\":4096,"
+	    "\"length\":4096,\"dirty\":0}\n"
+	    /* another page */
+	    "{\"t\":23.0,\"req\":\"VFIO_IOMMU_DIRTY_PAGES\",\"op\":\"get_bitmap\","
+	    "\"iova\":8192,\"size\":4096,\"dirty\":1}\n"
+	    /* a write elsewhere does not end the count */
+	    "{\"t\":24.0,\"event\":\"event_write\",\"iova\":65536,\"pages\":1,"
+	    "\"written\":1}\n"
+	    "{\"t\":25.0,\"event\":\"event_write\",\"iova\":0,\"pages\":2,\"written\":2}\n"
+	    /* after the write */
+	    "{\"t\":26.0,\"req\":\"VFIO_IOMMU_DIRTY_PAGES\",\"op\":\"get_bitmap\","
+	    "\"iova\":4096,\"size\":4096,\"dirty\":1}\n"
+	    "not json at all\n";
+	struct mock_rig r = {0};
+	char dir[128];
+
+	make_tmpdir(dir, sizeof(dir));
+	r.log[VM_SRC] = mc_strdup_printf("%s/src.mock.jsonl", dir);
+	ASSERT_EQ(mc_write_file_atomic(r.log[VM_SRC], log, strlen(log), NULL), 0);
+	EXPECT_EQ(mock_rig_dirty_reads_before_write(&r, VM_SRC, 4096, 15.0), 2);
+	/* Read late enough, nothing re-reported it. */
+	EXPECT_EQ(mock_rig_dirty_reads_before_write(&r, VM_SRC, 4096, 21.5), 0);
+	/* No log: unknown, not zero. */
+	EXPECT_EQ(mock_rig_dirty_reads_before_write(&r, VM_DST, 4096, 0), -1);
 	free(r.log[VM_SRC]);
 	rm_tree(dir);
 }

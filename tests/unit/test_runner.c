@@ -6,10 +6,13 @@
 #define KTEST_MAIN
 #include "ktest.h"
 
+#include "defects.h"
+
 #include "fakepeer.h"
 #include "merge.h"
 #include "runner.h"
 #include "shard.h"
+#include "util.h"
 
 static void t_pass(struct mc_case *c, const void *data)
 {
@@ -138,6 +141,26 @@ static const struct mc_test beta[] = {
 };
 MC_SUITE(beta)
 
+/*
+ * A case whose table entry (written by the test) expects a defect, and that
+ * passed: with no evidence it is XPASS; with evidence that the pass could
+ * not have shown the defect it is SKIP, never XPASS.
+ */
+static void t_judged(struct mc_case *c, const void *data)
+{
+	defects_decide(c, "10.2.50", &(struct defect_observation){.inconclusive = data});
+}
+
+static const struct mc_test judged[] = {
+    {.fixture = "judged", .variant = "d", .test = "decided", .fn = t_judged},
+    {.fixture = "judged",
+     .variant = "d",
+     .test = "undecided",
+     .fn = t_judged,
+     .data = "a dirty read re-reported the page"},
+};
+MC_SUITE(judged)
+
 /* Names of the selected tests, comma separated. */
 static char *selected(const struct mc_selection *sel)
 {
@@ -161,8 +184,8 @@ TEST(registry_and_names)
 {
 	char name[256];
 
-	EXPECT_EQ(mc_test_count(), 16);
-	EXPECT_TRUE(mc_test_at(16) == NULL);
+	EXPECT_EQ(mc_test_count(), 18);
+	EXPECT_TRUE(mc_test_at(18) == NULL);
 	EXPECT_STREQ(mc_test_name(&alpha[3], name, sizeof(name)), "fx2.v1.xfail");
 }
 
@@ -398,6 +421,31 @@ TEST_TIMEOUT(fixtures_assert_and_order, 60)
 	EXPECT_STREQ(field(o.report, "fxs.v1.setupskip", "result"), "skip");
 	EXPECT_FALSE(metric(o.report, "fxs.v1.setupskip", "ran"));
 	EXPECT_TRUE(metric(o.report, "fxs.v1.setupskip", "teardown"));
+	json_decref(o.report);
+	free(o.tap);
+	rm_tree(dir);
+}
+
+TEST_TIMEOUT(inconclusive_pass_skips_instead_of_xpass, 60)
+{
+	const char *const pats[] = {"judged", NULL};
+	const char table[] = "{\"version\":1,\"defects\":[{\"id\":\"d1\",\"title\":\"lost page\","
+			     "\"qemu\":{\"from\":\"11.0.0\"},\"cases\":[\"judged.d.*\"],"
+			     "\"signature\":{\"pattern\":\"event_page_lost\"}}]}";
+	char dir[128], path[256];
+	struct run_out o;
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/defects.json", dir);
+	ASSERT_EQ(mc_write_file_atomic(path, table, strlen(table), NULL), 0);
+	setenv("MIGCHECK_EXPECTATIONS", dir, 1);
+	run_selection(_t, dir, "judged", pats, &o);
+	unsetenv("MIGCHECK_EXPECTATIONS");
+	EXPECT_STREQ(field(o.report, "judged.d.decided", "result"), "xpass");
+	EXPECT_STREQ(field(o.report, "judged.d.undecided", "result"), "skip");
+	EXPECT_NONNULL(
+	    strstr(field(o.report, "judged.d.undecided", "reason") ?: "",
+		   "defect d1 could not show this time: a dirty read re-reported the page"));
 	json_decref(o.report);
 	free(o.tap);
 	rm_tree(dir);
