@@ -456,92 +456,103 @@ void mock_ring_check(const uint8_t *ram, size_t ram_size, const struct ram_layou
 	}
 }
 
-char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double since)
+/*
+ * Calls fn on each record of a side's request log (README.md, "Request
+ * log") written at or after wall-clock `since` whose line holds one of
+ * `keys`, a cheap filter since the log holds every request, until fn
+ * returns false.  -1 when the side has no log.
+ */
+static int log_each(const struct mock_rig *r, enum vm_role side, double since,
+		    const char *const *keys, bool (*fn)(const json_t *rec, void *ctx), void *ctx)
 {
 	FILE *f = r->log[side] ? fopen(r->log[side], "re") : NULL;
-	char *line = NULL, *last = NULL;
+	char *line = NULL;
 	size_t cap = 0;
+	bool more = true;
 
 	if (!f)
-		return NULL;
-	while (getline(&line, &cap, f) > 0) {
+		return -1;
+	while (more && getline(&line, &cap, f) > 0) {
+		const char *const *k;
 		json_t *rec;
-		const char *req, *err, *rule;
 
-		/* Cheap filter first: the log holds every request. */
-		if (!strstr(line, "\"ret\":-"))
+		for (k = keys; *k && !strstr(line, *k); k++)
+			;
+		if (!*k)
 			continue;
 		rec = json_loads(line, 0, NULL);
-		req = json_string_value(json_object_get(rec, "req"));
-		err = json_string_value(json_object_get(rec, "errno"));
-		rule = json_string_value(json_object_get(rec, "rule"));
-		if (req && json_number_value(json_object_get(rec, "t")) >= since) {
-			const char *from = json_string_value(json_object_get(rec, "from"));
-			const char *to = json_string_value(json_object_get(rec, "to"));
-
-			free(last);
-			last = mc_strdup_printf("%s%s%s%s%s: %s%s%s%s", req, from ? " " : "",
-						from ? from : "", to ? " -> " : "", to ? to : "",
-						err ? err : "refused", rule ? " (" : "",
-						rule ? rule : "", rule ? ")" : "");
-		}
+		if (rec && json_number_value(json_object_get(rec, "t")) >= since)
+			more = fn(rec, ctx);
 		json_decref(rec);
 	}
 	free(line);
 	fclose(f);
+	return 0;
+}
+
+static bool keep_refusal(const json_t *rec, void *ctx)
+{
+	char **last = ctx;
+	const char *req = json_string_value(json_object_get(rec, "req"));
+	const char *err = json_string_value(json_object_get(rec, "errno"));
+	const char *rule = json_string_value(json_object_get(rec, "rule"));
+	const char *from = json_string_value(json_object_get(rec, "from"));
+	const char *to = json_string_value(json_object_get(rec, "to"));
+
+	if (!req)
+		return true;
+	free(*last);
+	*last = mc_strdup_printf("%s%s%s%s%s: %s%s%s%s", req, from ? " " : "", from ? from : "",
+				 to ? " -> " : "", to ? to : "", err ? err : "refused",
+				 rule ? " (" : "", rule ? rule : "", rule ? ")" : "");
+	return true;
+}
+
+char *mock_rig_last_refusal(const struct mock_rig *r, enum vm_role side, double since)
+{
+	static const char *const refused[] = {"\"ret\":-", NULL};
+	char *last = NULL;
+
+	log_each(r, side, since, refused, keep_refusal, &last);
 	return last;
 }
 
-/* Does a dirty read's record cover iova and report dirty pages? */
-static bool dirty_read_covers(const json_t *rec, uint64_t iova)
+struct rereports {
+	uint64_t iova;
+	int n;
+};
+
+/*
+ * Counts a dirty read that covers the page and reported dirty pages; stops
+ * at the device's write to it.
+ */
+static bool count_rereport(const json_t *rec, void *ctx)
 {
+	struct rereports *c = ctx;
 	const char *req = json_string_value(json_object_get(rec, "req"));
 	uint64_t start = json_integer_value(json_object_get(rec, "iova"));
 	/* type1 logs the range's size, iommufd its length. */
 	const json_t *len = json_object_get(rec, "size") ?: json_object_get(rec, "length");
 
-	if (!req ||
-	    (strcmp(req, "VFIO_IOMMU_DIRTY_PAGES") && strcmp(req, "IOMMU_HWPT_GET_DIRTY_BITMAP")))
-		return false;
-	return json_integer_value(json_object_get(rec, "dirty")) > 0 && iova >= start &&
-	       iova - start < (uint64_t)json_integer_value(len);
+	if (json_object_get(rec, "event")) {
+		uint64_t pages = json_integer_value(json_object_get(rec, "pages"));
+
+		return !(c->iova >= start && (c->iova - start) / VFM_DMA_PAGE_SIZE < (pages ?: 1));
+	}
+	if (req &&
+	    (!strcmp(req, "VFIO_IOMMU_DIRTY_PAGES") ||
+	     !strcmp(req, "IOMMU_HWPT_GET_DIRTY_BITMAP")) &&
+	    json_integer_value(json_object_get(rec, "dirty")) > 0 && c->iova >= start &&
+	    c->iova - start < (uint64_t)json_integer_value(len))
+		c->n++;
+	return true;
 }
 
 int mock_rig_dirty_reads_before_write(const struct mock_rig *r, enum vm_role side, uint64_t iova,
 				      double since)
 {
-	FILE *f = r->log[side] ? fopen(r->log[side], "re") : NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	int n = 0;
+	static const char *const keys[] = {"\"event_write\"", "DIRTY", NULL};
+	struct rereports c = {.iova = iova};
 
-	if (!f)
-		return -1;
-	while (getline(&line, &cap, f) > 0) {
-		bool write = strstr(line, "\"event_write\"") != NULL;
-		json_t *rec;
-
-		/* Cheap filter first: the log holds every request. */
-		if (!write && !strstr(line, "DIRTY"))
-			continue;
-		rec = json_loads(line, 0, NULL);
-		if (json_number_value(json_object_get(rec, "t")) < since) {
-			json_decref(rec);
-			continue;
-		}
-		if (write) {
-			uint64_t at = json_integer_value(json_object_get(rec, "iova"));
-			uint64_t pages = json_integer_value(json_object_get(rec, "pages"));
-
-			json_decref(rec);
-			if (iova >= at && (iova - at) / VFM_DMA_PAGE_SIZE < (pages ?: 1))
-				break;
-			continue;
-		}
-		n += dirty_read_covers(rec, iova);
-		json_decref(rec);
-	}
-	free(line);
-	fclose(f);
-	return n;
+	return log_each(r, side, since, keys, count_rereport, &c) < 0 ? -1 : c.n;
 }
