@@ -94,7 +94,8 @@ static void usage(FILE *out)
 	    "  --qemu-a PATH --qemu-b PATH  (ab) the two builds; ab runs the selection on both,\n"
 	    "                      case by case, and prints the comparison of B against A\n"
 	    "  --format FMT        (ab) text, markdown or html\n"
-	    "  --oracle-mib M      (bench) memory for the oracle throughput (default 1024)\n"
+	    "  --oracle-mib M      (bench) memory for the oracle and first-touch measures\n"
+	    "                      (default 1024)\n"
 	    "  -h, --help          this text\n",
 	    MIGCHECK_DEFAULT_QEMU, MIGCHECK_GUEST_DIR, MIGCHECK_REPORTS_DIR);
 	axes_usage(out);
