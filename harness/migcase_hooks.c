@@ -408,6 +408,7 @@ bool mcase_detect_valid(struct mcase *k)
 void mcase_observe_dma_loss(struct mcase *k)
 {
 	struct mc_ranges dma;
+	const char *sig;
 	size_t i;
 	int d;
 
@@ -433,11 +434,11 @@ void mcase_observe_dma_loss(struct mcase *k)
 	}
 	for (i = 0; i < k->extra_dma.n; i++)
 		ranges_add(&dma, k->extra_dma.v[i].start, k->extra_dma.v[i].len);
-	if (ranges_within(&k->ram_flagged, &dma))
-		mcase_observe(k, "dma_pages_lost",
-			      "every differing page is one the device wrote by DMA");
-	else if (ranges_disjoint(&k->ram_flagged, &dma))
-		mcase_observe(k, "cpu_pages_lost",
+	sig = ram_loss_signature(&k->ram_flagged, &dma);
+	if (sig && !strcmp(sig, "dma_pages_lost"))
+		mcase_observe(k, sig, "every differing page is one the device wrote by DMA");
+	else if (sig)
+		mcase_observe(k, sig,
 			      "no differing page is one the device wrote: the guest's own writes "
 			      "were lost");
 	ranges_free(&dma);

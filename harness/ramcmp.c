@@ -154,3 +154,14 @@ char *ram_cmp_summary(const struct ram_cmp *c)
 	return mc_strdup_printf("%" PRIu64 " of %" PRIu64 " pages differ, first at GPA 0x%" PRIx64,
 				c->differing, c->pages, c->diff[0].gpa);
 }
+
+const char *ram_loss_signature(const struct mc_ranges *differing, const struct mc_ranges *device)
+{
+	if (ranges_empty(differing))
+		return NULL;
+	if (ranges_within(differing, device))
+		return "dma_pages_lost";
+	if (ranges_disjoint(differing, device))
+		return "cpu_pages_lost";
+	return NULL;
+}

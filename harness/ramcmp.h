@@ -70,5 +70,12 @@ void ram_cmp_free(struct ram_cmp *c);
 json_t *ram_cmp_json(const struct ram_cmp *c);
 /* "3 differing pages, first at GPA 0x..." */
 char *ram_cmp_summary(const struct ram_cmp *c);
+/*
+ * Whose writes the differing pages held, as the known-defects table names
+ * it: "dma_pages_lost" when every one is a page the device wrote (in
+ * `device`), "cpu_pages_lost" when none is, NULL when they are mixed or
+ * nothing differs.
+ */
+const char *ram_loss_signature(const struct mc_ranges *differing, const struct mc_ranges *device);
 
 #endif

@@ -367,3 +367,43 @@ TEST(selftest_one_page_of_a_copied_file)
 	close(fb);
 	rm_tree(dir);
 }
+
+/*
+ * Whose writes a RAM difference held (migcase_hooks.c and the Linux domain
+ * cases name the loss for the known-defects table with it): only a
+ * difference wholly outside the device's pages is the guest CPU's, only one
+ * wholly inside is the device's; a mixed one and none are neither.
+ */
+TEST(loss_signature_names_whose_writes_were_lost)
+{
+	struct mc_ranges device, diff;
+
+	ranges_init(&device);
+	ranges_init(&diff);
+	ranges_add(&device, 0x8000000, 64 * PAGE); /* a ring */
+	ranges_add(&device, 0x9000000, PAGE);	   /* an event page */
+
+	EXPECT_NULL(ram_loss_signature(&diff, &device));
+
+	ranges_add(&diff, 0xc478000, PAGE);
+	EXPECT_STREQ(ram_loss_signature(&diff, &device), "cpu_pages_lost");
+
+	/* The same CPU page and the event page: neither alone explains it. */
+	ranges_add(&diff, 0x9000000, PAGE);
+	EXPECT_NULL(ram_loss_signature(&diff, &device));
+
+	ranges_free(&diff);
+	ranges_add(&diff, 0x9000000, PAGE);
+	ranges_add(&diff, 0x8010000, 2 * PAGE);
+	EXPECT_STREQ(ram_loss_signature(&diff, &device), "dma_pages_lost");
+
+	/* A page straddling the ring's end is partly the CPU's: neither. */
+	ranges_free(&diff);
+	ranges_add(&diff, 0x8000000 + 63 * PAGE, 2 * PAGE);
+	EXPECT_NULL(ram_loss_signature(&diff, &device));
+
+	/* No device pages at all: any loss is the CPU's. */
+	ranges_free(&device);
+	EXPECT_STREQ(ram_loss_signature(&diff, &device), "cpu_pages_lost");
+	ranges_free(&diff);
+}
