@@ -258,6 +258,38 @@ static bool lin_placement(struct lin_mig *m)
 	return ok;
 }
 
+/*
+ * Whether the guest CPU's own writes were lost: no differing page is one
+ * the device could have written (the event page, the guest's DMA buffers,
+ * any page the mock says it wrote).  The known-defects table names that
+ * "cpu_pages_lost", apart from the device's losses this suite is about.
+ */
+static bool lin_cpu_loss(struct lin_mig *m, const json_t *dev, const struct ram_cmp *cmp)
+{
+	struct lin *d = &m->d;
+	struct mc_ranges dma;
+	const json_t *w;
+	const char *sig;
+	size_t i;
+	bool cpu;
+
+	ranges_init(&dma);
+	if (m->event_expected)
+		ranges_add(&dma, m->event_gpa & ~(uint64_t)(VTD_PAGE - 1), VTD_PAGE);
+	for (i = 0; i < d->maps.n; i++)
+		ranges_add(&dma, d->maps.v[i].gpa, d->maps.v[i].len);
+	json_array_foreach(json_object_get(dev, "pages_written"), i, w)
+	{
+		uint64_t gpa = lin_iova_gpa(d, (uint64_t)json_integer_value(w));
+
+		ranges_add(&dma, gpa & ~(uint64_t)(VTD_PAGE - 1), VTD_PAGE);
+	}
+	sig = ram_loss_signature(&cmp->where, &dma);
+	cpu = sig && !strcmp(sig, "cpu_pages_lost");
+	ranges_free(&dma);
+	return cpu;
+}
+
 /* Dirty pages the mock's drop fault hid from QEMU's reads (its sync log). */
 static uint64_t lin_dropped(const json_t *dev)
 {
@@ -446,7 +478,7 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	json_t *events = NULL, *faults = NULL, *blockers, *dev = NULL;
 	uint64_t event_gpa = high ? LIN_HIGH_EVENT_GPA : LIN_EVENT_GPA, match, match_len;
 	char *err = NULL;
-	struct ram_cmp cmp;
+	struct ram_cmp cmp = {0};
 
 	lin_init(d, c, v);
 	/*
@@ -670,6 +702,8 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		/* The signature of a lost unmap-time write: exactly the event page differs. */
 		if (m.event_expected && cmp.differing == 1 && cmp.diff[0].gpa == m.event_gpa)
 			dom_pattern(&d->w, "event_page_lost");
+		else if (lin_cpu_loss(&m, dev, &cmp))
+			dom_pattern(&d->w, "cpu_pages_lost");
 		dom_observed(&d->w, sum);
 		free(sum);
 		goto out;
@@ -678,6 +712,7 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 	if (pair_resume(c, &d->p, &r) == 0)
 		pair_record_metrics(c, &d->p, &r);
 out:
+	ram_cmp_free(&cmp);
 	json_decref(dev);
 	json_decref(events);
 	json_decref(faults);
