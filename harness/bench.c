@@ -2,6 +2,7 @@
 #include "bench.h"
 #include "probe.h"
 #include "ramcmp.h"
+#include "ramfile.h"
 #include "report.h"
 #include "util.h"
 
@@ -53,11 +54,12 @@ double bench_oracle_gbps(size_t mib)
 }
 
 /*
- * GB/s at which never-touched guest RAM gets populated: the shared memory
- * file of a fresh guest, read a byte per page as a migration reads it on
- * the source (to find zero pages) and on the destination (before clearing
- * one).  Each first read allocates and clears the page, so every GiB a
- * case's guest has costs this twice per migration, whatever the guest uses.
+ * GB/s at which never-touched guest RAM gets populated: a fresh guest RAM
+ * file (ramfile.h, so huge pages where the host allows them), read a byte
+ * per page as a migration reads it on the source (to find zero pages) and
+ * on the destination (before clearing one).  Each first touch allocates
+ * and clears memory, so every GiB a case's guest has costs this twice per
+ * migration, whatever the guest uses.
  */
 double bench_populate_gbps(size_t mib)
 {
@@ -66,25 +68,20 @@ double bench_populate_gbps(size_t mib)
 	int k;
 
 	for (k = 0; k < 3; k++) {
-		int fd = memfd_create("migcheck-bench", MFD_CLOEXEC);
-		volatile const uint8_t *m;
+		int fd = ramfile_create("bench", len, NULL);
+		volatile const uint8_t *m = fd >= 0 ? ramfile_map(fd, len) : NULL;
 		uint8_t sum = 0;
 		double t0;
 
-		if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-		close(fd);
-		if (m == MAP_FAILED)
+		if (fd >= 0)
+			close(fd);
+		if (!m)
 			return -1;
 		t0 = mc_now_s();
 		for (i = 0; i < len; i += 4096)
 			sum += m[i];
 		t[k] = sum ? -1 : len / (mc_now_s() - t0) / 1e9;
-		munmap((void *)m, len);
+		ramfile_unmap((void *)m, len);
 	}
 	return median(t, 3);
 }
@@ -182,8 +179,8 @@ int mc_bench(const struct mc_config *cfg, const struct mc_selection *sel, int re
 	fprintf(stdout, "\nRAM oracle throughput: %.2f GB/s (%zu MiB, median of 5)\n",
 		bench_oracle_gbps(oracle_mib), oracle_mib);
 	fprintf(stdout,
-		"guest RAM first touch: %.2f GB/s (%zu MiB of a fresh memory file, median of 3; "
-		"a migration pays it on both sides for every page the guest never wrote)\n",
-		bench_populate_gbps(oracle_mib), oracle_mib);
+		"guest RAM first touch: %.2f GB/s (%zu MiB of a fresh guest RAM file on %s, median "
+		"of 3; a migration pays it on both sides for every page the guest never wrote)\n",
+		bench_populate_gbps(oracle_mib), oracle_mib, ramfile_backing());
 	return ret;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "probe.h"
+#include "ramfile.h"
 #include "qemuid.h"
 #include "guest.h"
 #include "proc.h"
@@ -68,6 +69,7 @@ json_t *probe_environment(const char *qemu, const char *guest_dir)
 	    host, "os",
 	    str_or_null(first_line(". /etc/os-release 2>/dev/null && echo \"$PRETTY_NAME\"")));
 	json_object_set_new(host, "dev_kvm", json_boolean(mc_path_exists("/dev/kvm")));
+	json_object_set_new(host, "guest_ram", json_string(ramfile_backing()));
 	json_object_set_new(host, "dev_vfio", json_boolean(mc_path_exists("/dev/vfio/vfio")));
 	json_object_set_new(host, "dev_iommu", json_boolean(mc_path_exists("/dev/iommu")));
 	json_object_set_new(env, "host", host);
@@ -329,6 +331,8 @@ void probe_print(const json_t *p, FILE *out)
 		json_is_true(json_object_get(host, "dev_kvm")) ? "yes" : "no",
 		json_is_true(json_object_get(host, "dev_vfio")) ? "yes" : "no",
 		json_is_true(json_object_get(host, "dev_iommu")) ? "yes" : "no");
+	fprintf(out, "guest RAM: %s\n",
+		json_string_value(json_object_get(host, "guest_ram")) ?: "?");
 	fprintf(out, "kvm:      %s\n",
 		json_is_true(json_object_get(kvm, "runs_ordinary_guest")) ? "runs an ordinary guest"
 		: json_is_false(json_object_get(kvm, "opens"))

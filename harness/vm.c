@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "vm.h"
 #include "lvpair.h"
+#include "ramfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,8 +51,13 @@ char **vm_build_argv(const struct vm_spec *s, enum vm_role role, const struct vm
 	ADD(&b, "-smp");
 	ADDF(&b, "%d", s->smp > 0 ? s->smp : 1);
 	ADD(&b, "-object");
-	/* /proc/self/fd/N reopens the harness's unlinked tmpfs file inside QEMU. */
-	ADDF(&b, "memory-backend-file,id=ram0,size=%llub,mem-path=/proc/self/fd/%d,share=on",
+	/*
+	 * /proc/self/fd/N reopens the harness's unlinked tmpfs file inside QEMU;
+	 * the alignment lets its huge pages be mapped whole (ramfile.h).
+	 */
+	ADDF(&b,
+	     "memory-backend-file,id=ram0,size=%llub,mem-path=/proc/self/fd/%d,share=on,"
+	     "align=" RAMFILE_ALIGN_ARG,
 	     (unsigned long long)s->mem_bytes, fds->ram);
 	ADD(&b, "-nodefaults");
 	ADD(&b, "-no-user-config");
@@ -144,28 +149,6 @@ char *vm_argv_string(char *const *argv)
 	return out;
 }
 
-/* A shared tmpfs file for guest RAM, already unlinked. */
-static int make_ram_file(const char *label, size_t size, char **err)
-{
-	char *path = mc_strdup_printf("/dev/shm/migcheck-%d-%s-XXXXXX", (int)getpid(), label);
-	int fd = mkostemp(path, O_CLOEXEC);
-
-	if (fd < 0) {
-		mc_set_err(err, "cannot create guest RAM file in /dev/shm: %s", strerror(errno));
-		free(path);
-		return -1;
-	}
-	unlink(path);
-	free(path);
-	if (ftruncate(fd, size) < 0) {
-		mc_set_err(err, "cannot size guest RAM file to %zu bytes: %s", size,
-			   strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 char *vm_last_words(struct vm *vm)
 {
 	char *t = mc_file_tail(vm->stderr_path, 400);
@@ -233,12 +216,11 @@ struct vm *vm_start(const struct vm_spec *s, enum vm_role role, const char *work
 	cmd_path = mc_strdup_printf("%s/%s.cmdline", workdir, vm->name);
 
 	vm->ram_size = s->mem_bytes;
-	vm->ram_fd = make_ram_file(vm->name, s->mem_bytes, err);
+	vm->ram_fd = ramfile_create(vm->name, s->mem_bytes, err);
 	if (vm->ram_fd < 0)
 		goto fail;
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ram_fd, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
+	vm->ram = ramfile_map(vm->ram_fd, vm->ram_size);
+	if (!vm->ram) {
 		mc_set_err(err, "cannot map guest RAM file: %s", strerror(errno));
 		goto fail;
 	}
@@ -341,8 +323,7 @@ void vm_destroy(struct vm *vm)
 	}
 	qmp_close(vm->qmp);
 	agentlink_close(vm->agent);
-	if (vm->ram)
-		munmap(vm->ram, vm->ram_size);
+	ramfile_unmap(vm->ram, vm->ram_size);
 	if (vm->ram_fd >= 0)
 		close(vm->ram_fd);
 	vm_free_argv(vm->argv);

@@ -6,8 +6,8 @@
  * differ only where migration needs them to (the destination waits with
  * -incoming defer and -S).  QMP and the agent serial port are socketpairs
  * handed to QEMU as fds; guest RAM is a shared tmpfs file the harness maps
- * too, unlinked as soon as it exists so nothing is left in /dev/shm even
- * if the harness is killed.
+ * too, without a name from the start so nothing is left behind even if the
+ * harness is killed (ramfile.h).
  */
 #ifndef MIGCHECK_VM_H
 #define MIGCHECK_VM_H

@@ -6,6 +6,7 @@
 #define KTEST_MAIN
 #include "ktest.h"
 
+#include "ramfile.h"
 #include "vm.h"
 
 static const char *const extra[] = {"-device", "vfio-pci,host=0000:00:01.0,id=vf0", "-global",
@@ -108,6 +109,7 @@ TEST(memory_backend_is_shared_fd_file)
 	ASSERT_NONNULL(obj);
 	EXPECT_TRUE(strstr(obj, ",id=ram0") != NULL);
 	EXPECT_TRUE(strstr(obj, "share=on") != NULL);
+	EXPECT_TRUE(strstr(obj, ",align=" RAMFILE_ALIGN_ARG) != NULL);
 	EXPECT_TRUE(strstr(obj, "mem-path=/proc/self/fd/14") != NULL);
 	EXPECT_TRUE(strstr(obj, "size=268435456") != NULL);
 	EXPECT_TRUE(!strncmp(opt_value(v, "-m"), "268435456", 9));
