@@ -435,7 +435,7 @@ void mcase_observe_dma_loss(struct mcase *k)
 	for (i = 0; i < k->extra_dma.n; i++)
 		ranges_add(&dma, k->extra_dma.v[i].start, k->extra_dma.v[i].len);
 	sig = ram_loss_signature(&k->ram_flagged, &dma);
-	if (sig && !strcmp(sig, "dma_pages_lost"))
+	if (sig && !strcmp(sig, RAM_LOSS_DMA))
 		mcase_observe(k, sig, "every differing page is one the device wrote by DMA");
 	else if (sig)
 		mcase_observe(k, sig,

@@ -55,7 +55,7 @@ bool mcase_hooks_ran(struct mcase *k, enum mcase_at upto);
 void mcase_run_oracles(struct mcase *k, enum mcase_at at);
 /* False (the case a harness error) when a detect entry names an oracle not run. */
 bool mcase_detect_valid(struct mcase *k);
-/* Notes "dma_pages_lost" when every page RAM found differing is one DMA wrote. */
+/* Notes RAM_LOSS_DMA when every page RAM found differing is one DMA wrote. */
 void mcase_observe_dma_loss(struct mcase *k);
 
 #endif

@@ -160,8 +160,8 @@ const char *ram_loss_signature(const struct mc_ranges *differing, const struct m
 	if (ranges_empty(differing))
 		return NULL;
 	if (ranges_within(differing, device))
-		return "dma_pages_lost";
+		return RAM_LOSS_DMA;
 	if (ranges_disjoint(differing, device))
-		return "cpu_pages_lost";
+		return RAM_LOSS_CPU;
 	return NULL;
 }

@@ -18,6 +18,9 @@
 #include <stdint.h>
 
 #define RAMCMP_MAX_REPORTED 16
+/* Whose writes a RAM difference held, as the known-defects table names it. */
+#define RAM_LOSS_DMA "dma_pages_lost"
+#define RAM_LOSS_CPU "cpu_pages_lost"
 #define RAMCMP_BYTES_SHOWN 16
 
 struct ram_segment {
@@ -72,8 +75,8 @@ json_t *ram_cmp_json(const struct ram_cmp *c);
 char *ram_cmp_summary(const struct ram_cmp *c);
 /*
  * Whose writes the differing pages held, as the known-defects table names
- * it: "dma_pages_lost" when every one is a page the device wrote (in
- * `device`), "cpu_pages_lost" when none is, NULL when they are mixed or
+ * it: RAM_LOSS_DMA when every one is a page the device wrote (in
+ * `device`), RAM_LOSS_CPU when none is, NULL when they are mixed or
  * nothing differs.
  */
 const char *ram_loss_signature(const struct mc_ranges *differing, const struct mc_ranges *device);

@@ -263,7 +263,7 @@ static bool lin_placement(struct lin_mig *m)
  * Whether the guest CPU's own writes were lost: no differing page is one
  * the device could have written (the event page, the guest's DMA buffers,
  * any page the mock says it wrote).  The known-defects table names that
- * "cpu_pages_lost", apart from the device's losses this suite is about.
+ * RAM_LOSS_CPU, apart from the device's losses this suite is about.
  */
 static bool lin_cpu_loss(struct lin_mig *m, const json_t *dev, const struct ram_cmp *cmp)
 {
@@ -290,7 +290,7 @@ static bool lin_cpu_loss(struct lin_mig *m, const json_t *dev, const struct ram_
 		ranges_add(&dma, gpa & ~(uint64_t)(VTD_PAGE - 1), VTD_PAGE);
 	}
 	sig = ram_loss_signature(&cmp->where, &dma);
-	cpu = sig && !strcmp(sig, "cpu_pages_lost");
+	cpu = sig && !strcmp(sig, RAM_LOSS_CPU);
 	ranges_free(&dma);
 	return cpu;
 }
@@ -708,7 +708,7 @@ static void lin_migrate(struct mc_case *c, const struct lin_variant *v, enum lin
 		if (m.event_expected && cmp.differing == 1 && cmp.diff[0].gpa == m.event_gpa)
 			dom_pattern(&d->w, "event_page_lost");
 		else if (lin_cpu_loss(&m, dev, &cmp))
-			dom_pattern(&d->w, "cpu_pages_lost");
+			dom_pattern(&d->w, RAM_LOSS_CPU);
 		dom_observed(&d->w, sum);
 		free(sum);
 		goto out;

@@ -386,7 +386,7 @@ TEST(loss_signature_names_whose_writes_were_lost)
 	EXPECT_NULL(ram_loss_signature(&diff, &device));
 
 	ranges_add(&diff, 0xc478000, PAGE);
-	EXPECT_STREQ(ram_loss_signature(&diff, &device), "cpu_pages_lost");
+	EXPECT_STREQ(ram_loss_signature(&diff, &device), RAM_LOSS_CPU);
 
 	/* The same CPU page and the event page: neither alone explains it. */
 	ranges_add(&diff, 0x9000000, PAGE);
@@ -395,7 +395,7 @@ TEST(loss_signature_names_whose_writes_were_lost)
 	ranges_free(&diff);
 	ranges_add(&diff, 0x9000000, PAGE);
 	ranges_add(&diff, 0x8010000, 2 * PAGE);
-	EXPECT_STREQ(ram_loss_signature(&diff, &device), "dma_pages_lost");
+	EXPECT_STREQ(ram_loss_signature(&diff, &device), RAM_LOSS_DMA);
 
 	/* A page straddling the ring's end is partly the CPU's: neither. */
 	ranges_free(&diff);
@@ -404,6 +404,6 @@ TEST(loss_signature_names_whose_writes_were_lost)
 
 	/* No device pages at all: any loss is the CPU's. */
 	ranges_free(&device);
-	EXPECT_STREQ(ram_loss_signature(&diff, &device), "cpu_pages_lost");
+	EXPECT_STREQ(ram_loss_signature(&diff, &device), RAM_LOSS_CPU);
 	ranges_free(&diff);
 }
