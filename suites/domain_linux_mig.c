@@ -70,9 +70,9 @@ static const char *const lin_switch_name[] = {
 /*
  * A tracker that reports every mapped page dirty (type1) re-dirties all of
  * RAM at each sync, so a write that lands before the pass has sent its page
- * is sent anyway, right or wrong.  Before a switch after a sync, wait until
- * QEMU reports fewer bytes left in this pass than lie from the event page
- * to the end of RAM: the pass has sent it.  An order, not a delay; the
+ * is sent anyway, right or wrong.  Before a switch, wait until QEMU reports
+ * fewer bytes left in this pass than lie from the event page to the end of
+ * RAM: the pass has sent it.  An order, not a delay; the
  * bound is only for a pass that never gets there.
  */
 static void lin_wait_pass_past_event(struct lin_mig *m)
@@ -87,9 +87,16 @@ static void lin_wait_pass_past_event(struct lin_mig *m)
 	while (mc_now_s() - t0 < 300) {
 		json_t *q = qmp_call(d->p.src->qmp, "query-migrate", NULL, 10000, NULL);
 		const json_t *rem = json_object_get(json_object_get(q, "ram"), "remaining");
+		const char *st = json_string_value(json_object_get(q, "status"));
+		/* In "setup" QEMU reports no RAM figures yet: the pass has not begun. */
+		bool starting = !rem && st && !strcmp(st, "setup");
 
 		left = rem ? (uint64_t)json_integer_value(rem) : 0;
 		json_decref(q);
+		if (starting) {
+			usleep(50000);
+			continue;
+		}
 		if (!rem || left < after) {
 			m->pass_past_event = mc_wall_s();
 			break;
@@ -174,12 +181,20 @@ static void lin_wait_event(struct lin_mig *m)
 		    m->event_iova, fired ? "fired" : "had not fired", mc_now_s() - t0);
 }
 
+/*
+ * At setup too the first pass must be past the event page: a write it has
+ * yet to reach is sent by it, whatever dirty tracking did, and how far it
+ * got when the guest switched was the host's speed, not the case's plan.
+ */
 static int lin_hook_setup(struct mig_run *run, void *opaque, char **err)
 {
 	struct lin_mig *m = opaque;
 
 	(void)run;
-	return m->ph == PH_SETUP ? lin_switch_now(m, err) : 0;
+	if (m->ph != PH_SETUP)
+		return 0;
+	lin_wait_pass_past_event(m);
+	return lin_switch_now(m, err);
 }
 
 /* After dirty sync N: the switch (sync/pre-switchover phases), then let it converge. */
