@@ -168,14 +168,31 @@ static int shm_file(const char *label, char **err)
 	return fd;
 }
 
-int ramfile_create(const char *label, size_t size, char **err)
+#define BACKING_HUGE "huge tmpfs"
+
+/* What the first ramfile_create() found, or NULL before it. */
+static const char *decided(void)
 {
-	char *why = NULL;
-	int fd = huge_tmpfs_file(size, &why);
+	const char *b;
 
 	pthread_mutex_lock(&lock);
+	b = backing;
+	pthread_mutex_unlock(&lock);
+	return b;
+}
+
+int ramfile_create(const char *label, size_t size, char **err)
+{
+	const char *b = decided();
+	char *why = NULL;
+	int fd = -1;
+
+	/* A host that refused once refuses again: no new attempt (a fork each, without root). */
+	if (!b || !strcmp(b, BACKING_HUGE))
+		fd = huge_tmpfs_file(size, &why);
+	pthread_mutex_lock(&lock);
 	if (!backing)
-		backing = fd >= 0 ? strdup("huge tmpfs") : mc_strdup_printf("/dev/shm (%s)", why);
+		backing = fd >= 0 ? strdup(BACKING_HUGE) : mc_strdup_printf("/dev/shm (%s)", why);
 	pthread_mutex_unlock(&lock);
 	free(why);
 	if (fd < 0)
@@ -223,20 +240,12 @@ void ramfile_unmap(void *p, size_t size)
 
 const char *ramfile_backing(void)
 {
-	const char *b;
-
-	pthread_mutex_lock(&lock);
-	b = backing;
-	pthread_mutex_unlock(&lock);
-	if (!b) {
+	if (!decided()) {
 		/* Decide now, with a file of one huge page. */
 		int fd = ramfile_create("probe", RAMFILE_ALIGN_BYTES, NULL);
 
 		if (fd >= 0)
 			close(fd);
 	}
-	pthread_mutex_lock(&lock);
-	b = backing;
-	pthread_mutex_unlock(&lock);
-	return b ? b : "unknown";
+	return decided() ?: "unknown";
 }

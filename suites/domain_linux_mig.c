@@ -72,8 +72,8 @@ static const char *const lin_switch_name[] = {
  * RAM at each sync, so a write that lands before the pass has sent its page
  * is sent anyway, right or wrong.  Before a switch, wait until QEMU reports
  * fewer bytes left in this pass than lie from the event page to the end of
- * RAM: the pass has sent it.  An order, not a delay; the
- * bound is only for a pass that never gets there.
+ * RAM: the pass has sent it.  An order, not a delay; the bound is only for
+ * a pass that never gets there.
  */
 static void lin_wait_pass_past_event(struct lin_mig *m)
 {
