@@ -150,7 +150,9 @@ struct mcase_spec {
 	/* the migration */
 	struct mig_plan plan;	      /* limits, multifd, pause, timeout; hooks are the runner's */
 	int hold_syncs;		      /* pre-copy held (capped) until this many dirty syncs */
-	uint64_t hold_bandwidth;      /* the cap while held (0: 64 MiB/s) */
+	uint64_t hold_bandwidth;      /* the cap while held (0: 64 MiB/s); a tenth of it must
+				       * be less than the first pass sends, or QEMU may end
+				       * pre-copy inside its first 100 ms (downtime.c) */
 	uint64_t release_downtime_ms; /* then this downtime limit lets it converge */
 	int min_syncs;		      /* fewer dirty syncs: the scenario did not run */
 	bool no_switchover_ack;	      /* the downtime limit alone decides the switchover */
