@@ -833,6 +833,44 @@ TEST(event_unmap_iommufd_fires_at_the_no_clear_read)
 }
 
 /*
+ * A dirty_query event armed for a query already past (the harness read the
+ * count, QEMU queried again before the arm arrived) fires at the next query,
+ * once.  The mock's own rule, not the kernel's: see the README's events.
+ */
+TEST(event_dirty_query_armed_late_fires_at_the_next_query)
+{
+	json_t *(*handle)(json_t *) =
+	    (json_t * (*)(json_t *)) dlsym(RTLD_DEFAULT, "control_handle");
+	const uint64_t iova = 0x600000000000ULL;
+	struct ifd x;
+	uint8_t *b = buf_alloc(MB);
+	uint64_t bm[1] = {0};
+	json_t *r;
+
+	ASSERT_TRUE(handle != NULL);
+	ASSERT_EQ(ifd_open(&x, true), 0);
+	ASSERT_EQ(ioas_map(&x, iova, b, 4096, FIXED_RW), 0);
+	set_bme(x.dev, true);
+	ASSERT_EQ(hwpt_dirty(&x, true), 0);
+	ASSERT_EQ(hwpt_bitmap(&x, iova, 4096, 4096, 0, bm), 0);
+	ASSERT_EQ(hwpt_bitmap(&x, iova, 4096, 4096, 0, bm), 0);
+	r = handle(json_pack("{s:s, s:i, s:s, s:s, s:I, s:i, s:i}", VFM_CTL_CMD, VFM_CTL_DMA,
+			     VFM_KEY_DEVICE, 0, VFM_KEY_ACTION, VFM_DMA_ARM, VFM_KEY_ON,
+			     "dirty_query", VFM_KEY_IOVA, (json_int_t)iova, VFM_KEY_PAGES, 1,
+			     VFM_KEY_N, 1));
+	ASSERT_TRUE(r != NULL && json_is_true(json_object_get(r, VFM_REPLY_OK)));
+	json_decref(r);
+	EXPECT_EQ(*(uint64_t *)b, 0); /* armed, not yet due */
+	ASSERT_EQ(hwpt_bitmap(&x, iova, 4096, 4096, 0, bm), 0);
+	EXPECT_EQ(*(uint64_t *)b, VFM_EVENT_MAGIC);
+	*(uint64_t *)b = 0;
+	bm[0] = 0;
+	ASSERT_EQ(hwpt_bitmap(&x, iova, 4096, 4096, 0, bm), 0);
+	EXPECT_EQ(bm[0], 1);	      /* the event's write, seen by the query after it */
+	EXPECT_EQ(*(uint64_t *)b, 0); /* and spent */
+}
+
+/*
  * The stale_mapping fault (armed in uapi-config.json for one page at
  * STALE_IOVA only): the unmap reports the page unmapped, the mapping stays
  * and the device still reaches it.  The coherence oracle's negative control.
