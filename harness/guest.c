@@ -2,6 +2,7 @@
 #include "guest.h"
 #include "util.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -33,12 +34,92 @@ static bool read_head(const char *what, const char *path, off_t off, void *buf, 
 }
 
 /*
+ * An uncompressed kernel QEMU can boot: a little-endian x86-64 ELF whose
+ * program headers lie in the file, holding the PVH entry (an ELF note of
+ * owner "Xen", type XEN_ELFNOTE_PHYS32_ENTRY), and no shorter than its
+ * loadable segments.  QEMU refuses any other ELF for x86.
+ */
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+
+static bool pvh_note_in(const unsigned char *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off + sizeof(Elf64_Nhdr) <= len) {
+		const Elf64_Nhdr *n = (const void *)(p + off);
+		size_t name = (n->n_namesz + 3) & ~3ul, desc = (n->n_descsz + 3) & ~3ul;
+
+		off += sizeof(*n);
+		if (name > len - off || desc > len - off - name)
+			return false;
+		if (n->n_namesz == 4 && !memcmp(p + off, "Xen", 4) &&
+		    n->n_type == XEN_ELFNOTE_PHYS32_ENTRY)
+			return true;
+		off += name + desc;
+	}
+	return false;
+}
+
+static bool pvh_elf_sane(const char *path, char **err)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	unsigned long long end = 0;
+	bool pvh = false;
+	struct stat st;
+	int i;
+
+	if (!read_head("kernel", path, 0, &eh, sizeof(eh), err))
+		return false;
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(ph)) {
+		mc_set_err(err, "the guest kernel %s is an ELF but not an x86-64 kernel", path);
+		return false;
+	}
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (!read_head("kernel", path, (off_t)(eh.e_phoff + i * sizeof(ph)), &ph,
+			       sizeof(ph), err))
+			return false;
+		if (ph.p_offset + ph.p_filesz > end)
+			end = ph.p_offset + ph.p_filesz;
+		if (ph.p_type == PT_NOTE && ph.p_filesz && ph.p_filesz <= (1u << 20) && !pvh) {
+			unsigned char *notes = malloc(ph.p_filesz);
+
+			if (!notes)
+				abort();
+			if (!read_head("kernel", path, (off_t)ph.p_offset, notes, ph.p_filesz,
+				       err)) {
+				free(notes);
+				return false;
+			}
+			pvh = pvh_note_in(notes, ph.p_filesz);
+			free(notes);
+		}
+	}
+	if (!pvh) {
+		mc_set_err(err,
+			   "the guest kernel %s is an ELF without a PVH entry (no Xen "
+			   "PHYS32_ENTRY note): QEMU cannot boot it",
+			   path);
+		return false;
+	}
+	if (stat(path, &st) == 0 && (unsigned long long)st.st_size < end) {
+		mc_set_err(err,
+			   "the guest kernel %s is truncated: its segments need %llu bytes, the "
+			   "file has %llu",
+			   path, end, (unsigned long long)st.st_size);
+		return false;
+	}
+	return true;
+}
+
+/*
  * A quick look at both files, so that a damaged one is named at once
  * rather than seen as a guest that never comes up: the kernel must be a
- * bzImage ("HdrS" at 0x202), the initramfs a cpio archive, plain or in a
- * compression Linux unpacks.
+ * bzImage ("HdrS" at 0x202) or an ELF with a PVH entry, the initramfs a
+ * cpio archive, plain or in a compression Linux unpacks.
  */
-static bool guest_files_sane(const struct guest_files *g, char **err)
+static bool guest_files_sane(struct guest_files *g, char **err)
 {
 	static const struct {
 		const char *magic;
@@ -59,6 +140,14 @@ static bool guest_files_sane(const struct guest_files *g, char **err)
 	struct stat st;
 	size_t i;
 
+	if (!read_head("kernel", g->kernel, 0, head, 4, err))
+		return false;
+	if (!memcmp(head, ELFMAG, SELFMAG)) {
+		if (!pvh_elf_sane(g->kernel, err))
+			return false;
+		g->pvh = true;
+		goto initrd;
+	}
 	/* setup_sects at 0x1f1, syssize (16-byte units) at 0x1f4, "HdrS" at 0x202. */
 	if (!read_head("kernel", g->kernel, 0x1f1, hdr, sizeof(hdr), err))
 		return false;
@@ -76,6 +165,7 @@ static bool guest_files_sane(const struct guest_files *g, char **err)
 			   g->kernel, need, (unsigned long long)st.st_size);
 		return false;
 	}
+initrd:
 	if (!read_head("initramfs", g->initrd, 0, head, 6, err))
 		return false;
 	for (i = 0; i < sizeof(initrd_magic) / sizeof(initrd_magic[0]); i++)
@@ -91,9 +181,15 @@ static bool guest_files_sane(const struct guest_files *g, char **err)
 int guest_files_find(const char *dir, struct guest_files *g, char **err)
 {
 	char *rel = mc_strdup_printf("%s/kernel-release", dir);
+	struct stat st;
 
 	memset(g, 0, sizeof(*g));
-	g->kernel = mc_strdup_printf("%s/vmlinuz", dir);
+	/* The PVH-bootable ELF when the build made one (it is empty otherwise). */
+	g->kernel = mc_strdup_printf("%s/vmlinux", dir);
+	if (stat(g->kernel, &st) < 0 || st.st_size == 0) {
+		free(g->kernel);
+		g->kernel = mc_strdup_printf("%s/vmlinuz", dir);
+	}
 	g->initrd = mc_strdup_printf("%s/initramfs.cpio", dir);
 	g->release = mc_read_file(rel, NULL);
 	free(rel);
@@ -134,6 +230,7 @@ json_t *guest_describe(const char *dir)
 		return o;
 	}
 	json_object_set_new(o, "kernel", json_string(g.kernel));
+	json_object_set_new(o, "boot", json_string(g.pvh ? "pvh" : "bzimage"));
 	json_object_set_new(o, "initrd", json_string(g.initrd));
 	json_object_set_new(o, "kernel_release", g.release ? json_string(g.release) : json_null());
 	json_object_set_new(o, "cmdline_base", json_string(GUEST_BASE_CMDLINE));

@@ -7,6 +7,7 @@
 #define MIGCHECK_GUEST_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 /*
  * ttyS0 is the console (a file in the case's work directory), ttyS1 the
@@ -19,14 +20,15 @@
 #define GUEST_BASE_CMDLINE "console=ttyS0 panic=-1 loglevel=4 mitigations=off no_timer_check"
 
 struct guest_files {
-	char *kernel;
+	char *kernel; /* vmlinux (booted at its PVH entry) when the build made one, else vmlinuz */
 	char *initrd;
 	char *release;
+	bool pvh; /* the kernel is the PVH ELF */
 };
 
 int guest_files_find(const char *dir, struct guest_files *g, char **err);
 void guest_files_free(struct guest_files *g);
-/* {"dir":..., "kernel_release":..., "kernel":..., "initrd":...} or with "error". */
+/* {"dir", "kernel_release", "kernel", "boot": "pvh"|"bzimage", "initrd"} or with "error". */
 json_t *guest_describe(const char *dir);
 
 #endif

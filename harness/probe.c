@@ -365,7 +365,12 @@ void probe_print(const json_t *p, FILE *out)
 	    fprintf(out, " %s", key);
 	fprintf(out, "\n");
 	probe_print_identity(json_object_get(p, "identity"), out);
-	fprintf(out, "guest:    %s\n",
-		json_string_value(json_object_get(json_object_get(env, "guest"), "kernel_release"))
-		    ?: "(not built)");
+	{
+		const json_t *g = json_object_get(env, "guest");
+		const char *boot = json_string_value(json_object_get(g, "boot"));
+
+		fprintf(out, "guest:    %s%s%s\n",
+			json_string_value(json_object_get(g, "kernel_release")) ?: "(not built)",
+			boot ? ", booted as " : "", boot ? boot : "");
+	}
 }
