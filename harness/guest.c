@@ -76,38 +76,44 @@ static bool pvh_elf_sane(const char *path, char **err)
 		mc_set_err(err, "the guest kernel %s is an ELF but not an x86-64 kernel", path);
 		return false;
 	}
+	/* Every segment inside the file first: a cut-off copy is named as such. */
 	for (i = 0; i < eh.e_phnum; i++) {
 		if (!read_head("kernel", path, (off_t)(eh.e_phoff + i * sizeof(ph)), &ph,
 			       sizeof(ph), err))
 			return false;
 		if (ph.p_offset + ph.p_filesz > end)
 			end = ph.p_offset + ph.p_filesz;
-		if (ph.p_type == PT_NOTE && ph.p_filesz && ph.p_filesz <= (1u << 20) && !pvh) {
-			unsigned char *notes = malloc(ph.p_filesz);
-
-			if (!notes)
-				abort();
-			if (!read_head("kernel", path, (off_t)ph.p_offset, notes, ph.p_filesz,
-				       err)) {
-				free(notes);
-				return false;
-			}
-			pvh = pvh_note_in(notes, ph.p_filesz);
-			free(notes);
-		}
-	}
-	if (!pvh) {
-		mc_set_err(err,
-			   "the guest kernel %s is an ELF without a PVH entry (no Xen "
-			   "PHYS32_ENTRY note): QEMU cannot boot it",
-			   path);
-		return false;
 	}
 	if (stat(path, &st) == 0 && (unsigned long long)st.st_size < end) {
 		mc_set_err(err,
 			   "the guest kernel %s is truncated: its segments need %llu bytes, the "
 			   "file has %llu",
 			   path, end, (unsigned long long)st.st_size);
+		return false;
+	}
+	for (i = 0; i < eh.e_phnum && !pvh; i++) {
+		unsigned char *notes;
+
+		if (!read_head("kernel", path, (off_t)(eh.e_phoff + i * sizeof(ph)), &ph,
+			       sizeof(ph), err))
+			return false;
+		if (ph.p_type != PT_NOTE || !ph.p_filesz || ph.p_filesz > (1u << 20))
+			continue;
+		notes = malloc(ph.p_filesz);
+		if (!notes)
+			abort();
+		if (!read_head("kernel", path, (off_t)ph.p_offset, notes, ph.p_filesz, err)) {
+			free(notes);
+			return false;
+		}
+		pvh = pvh_note_in(notes, ph.p_filesz);
+		free(notes);
+	}
+	if (!pvh) {
+		mc_set_err(err,
+			   "the guest kernel %s is an ELF without a PVH entry (no Xen "
+			   "PHYS32_ENTRY note): QEMU cannot boot it",
+			   path);
 		return false;
 	}
 	return true;
@@ -152,7 +158,9 @@ static bool guest_files_sane(struct guest_files *g, char **err)
 	if (!read_head("kernel", g->kernel, 0x1f1, hdr, sizeof(hdr), err))
 		return false;
 	if (memcmp(hdr + 0x202 - 0x1f1, "HdrS", 4)) {
-		mc_set_err(err, "the guest kernel %s is not a Linux bzImage (no \"HdrS\" at 0x202)",
+		mc_set_err(err,
+			   "the guest kernel %s is not a Linux bzImage (no \"HdrS\" at 0x202) nor "
+			   "an ELF",
 			   g->kernel);
 		return false;
 	}

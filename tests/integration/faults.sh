@@ -207,6 +207,13 @@ guest short-kernel
 head -c 1048576 "$GUEST_DIR/vmlinuz" >"$WORK/short-kernel/vmlinuz"
 bad_guest short-kernel "is truncated"
 
+# The uncompressed kernel is booted whenever the build made one.
+if [ -s "$GUEST_DIR/vmlinux" ]; then
+	guest short-pvh
+	head -c 1048576 "$GUEST_DIR/vmlinux" >"$WORK/short-pvh/vmlinux"
+	bad_guest short-pvh "is truncated"
+fi
+
 guest empty-initramfs
 : >"$WORK/empty-initramfs/initramfs.cpio"
 bad_guest empty-initramfs "truncated or empty"
