@@ -2,10 +2,12 @@
 /*
  * report.h: the JSON run report (schema: reports/SCHEMA.md).
  *
- * reports/runs/<run-id>/report.json is rewritten atomically after every case,
- * so an interrupted run keeps what finished; reports/latest points at the
- * newest run directory.  report.xml (JUnit) and report.html are rendered
- * from it each time it is written.
+ * reports/runs/<run-id>/report.json is rewritten atomically as cases finish
+ * (after each one unless the last rewrite was too recent for its cost) and
+ * when the run ends or is interrupted, so a run killed outright keeps nearly
+ * all that finished; reports/latest points at the newest run directory.
+ * report.xml (JUnit) and report.html are rendered from it each time it is
+ * written.
  */
 #ifndef MIGCHECK_REPORT_H
 #define MIGCHECK_REPORT_H
@@ -14,6 +16,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define MC_REPORT_SCHEMA "migcheck-report"
 #define MC_REPORT_SCHEMA_VERSION 2
@@ -31,8 +34,14 @@ struct report *report_open(const char *reports_dir, const char *run_id, json_t *
 			   json_t *invocation, char **err);
 const char *report_run_dir(const struct report *r);
 const char *report_path(const struct report *r);
-/* Adds a finished case record (stolen) and rewrites the file. */
+/* Adds a finished case record (stolen) and rewrites the files when due. */
 int report_add_case(struct report *r, json_t *record, char **err);
+/*
+ * Whether a report of ncases, last rewritten since_last_s ago at a cost of
+ * last_cost_s, is due for a rewrite: always while small, then only when
+ * rewriting stays a small share of the time.
+ */
+bool report_rewrite_due(size_t ncases, double since_last_s, double last_cost_s);
 /* Sets a top-level member (value stolen); written with the next case. */
 void report_set(struct report *r, const char *key, json_t *value);
 /* Marks the run finished (or interrupted, or stopped) and rewrites the file. */

@@ -188,6 +188,51 @@ TEST(unknown_result_counts_as_error)
 	rm_tree(dir);
 }
 
+TEST(rewrites_follow_every_case_while_small_then_throttle)
+{
+	/* Small reports: every case, however recent or costly the last rewrite. */
+	EXPECT_TRUE(report_rewrite_due(1, 0.0, 0.0));
+	EXPECT_TRUE(report_rewrite_due(100, 0.001, 5.0));
+	/* Large: only once 25 times the last rewrite's cost has passed. */
+	EXPECT_FALSE(report_rewrite_due(101, 0.0, 0.001));
+	EXPECT_FALSE(report_rewrite_due(1500, 12.4, 0.5));
+	EXPECT_TRUE(report_rewrite_due(1500, 12.5, 0.5));
+	EXPECT_TRUE(report_rewrite_due(1500, 60.0, 0.5));
+}
+
+TEST(a_large_report_is_complete_after_finish)
+{
+	char dir[128], *err = NULL;
+	struct report *r;
+	json_t *doc;
+	int i;
+
+	make_tmpdir(dir, sizeof(dir));
+	r = open_run(_t, dir, "run1");
+	for (i = 0; i < 150; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "fx.v.t%d", i);
+		ASSERT_EQ(report_add_case(r, record(name, "pass"), &err), 0);
+		/* Whatever was last written is whole and a prefix of the run. */
+		doc = load(_t, report_path(r));
+		ASSERT_NONNULL(doc);
+		EXPECT_TRUE(json_array_size(json_object_get(doc, "cases")) >=
+			    (i < 100 ? i + 1 : 100));
+		json_decref(doc);
+	}
+	ASSERT_EQ(report_finish(r, "finished", &err), 0);
+	doc = load(_t, report_path(r));
+	EXPECT_EQ(json_array_size(json_object_get(doc, "cases")), 150);
+	EXPECT_EQ(json_integer_value(json_object_get(json_object_get(doc, "totals"), "pass")), 150);
+	json_decref(doc);
+	EXPECT_TRUE(file_has(report_run_dir(r), "report.xml", "fx.v.t149"));
+	EXPECT_TRUE(file_has(report_run_dir(r), "report.html", "fx.v.t149"));
+	report_close(r);
+	EXPECT_EQ(tmp_files(dir), 0);
+	rm_tree(dir);
+}
+
 TEST(finish_sets_state_and_time)
 {
 	char dir[128], *err = NULL;
