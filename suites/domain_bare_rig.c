@@ -109,7 +109,7 @@ bool bdom_check(struct dom *d, const char *step)
 			dom_pattern(&d->w, "passthrough_kept");
 	}
 	/* The signature of a pass-through domain QEMU never applied. */
-	if (!equal && d->mode == VTD_CTX_PASSTHROUGH && !got.n)
+	if (!equal && d->mode == VTD_CTX_PASSTHROUGH && coh_none_applied(&want, &diff))
 		dom_pattern(&d->w, "passthrough_missing");
 	/*
 	 * The signature of an unmap QEMU missed while it tracked dirty pages:

@@ -136,8 +136,7 @@ bool lin_check(struct lin *d, const char *step)
 	 * domain's state; with a stale PASID entry QEMU may even walk the
 	 * page-table page the guest freed and map whatever it now holds.
 	 */
-	if (!equal && d->dom == LD_IDENTITY && diff.missing_bytes == coh_set_bytes(&want) &&
-	    !diff.different_bytes)
+	if (!equal && d->dom == LD_IDENTITY && coh_none_applied(&want, &diff))
 		dom_pattern(&d->w, "passthrough_missing");
 	if (!equal && d->dom != LD_IDENTITY && d->baseline.n) {
 		struct coh_set base, g;

@@ -364,6 +364,13 @@ bool coh_compare(const struct coh_set *want, const struct coh_set *got, struct c
 	return !d->stale_bytes && !d->missing_bytes && !d->different_bytes;
 }
 
+bool coh_none_applied(const struct coh_set *want, const struct coh_diff *d)
+{
+	uint64_t bytes = coh_set_bytes(want);
+
+	return bytes && d->missing_bytes == bytes && !d->different_bytes;
+}
+
 static const char *rights(const struct coh_run *r)
 {
 	return r->write ? (r->read ? "rw" : "wo") : "ro";

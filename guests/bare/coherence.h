@@ -92,6 +92,12 @@ struct coh_diff {
 
 /* Compares the mock's set with what the guest allows. Returns true if equal. */
 bool coh_compare(const struct coh_set *want, const struct coh_set *got, struct coh_diff *d);
+/*
+ * After coh_compare(want, got, d): none of a non-empty want reaches the
+ * device and nothing in its IOVA ranges is mapped otherwise; what the device
+ * holds lies elsewhere.  A domain that was never applied looks like this.
+ */
+bool coh_none_applied(const struct coh_set *want, const struct coh_diff *d);
 /* One line: what is wrong, stale ranges first ("the device could still reach ..."). */
 char *coh_summary(const struct coh_diff *d);
 json_t *coh_diff_json(const struct coh_diff *d);

@@ -59,6 +59,47 @@ TEST(stale_missing_and_different_are_reported)
 	coh_set_free(&got);
 }
 
+TEST(none_applied_means_none_of_it_and_nothing_in_its_place)
+{
+	struct coh_set want, got;
+	struct coh_diff d;
+
+	coh_set_init(&want);
+	coh_set_init(&got);
+	coh_set_add(&want, 0x10000, 0x3000, 0x10000, true, true);
+	coh_set_normalize(&want);
+	/* Nothing mapped at all. */
+	coh_set_normalize(&got);
+	EXPECT_FALSE(coh_compare(&want, &got, &d));
+	EXPECT_TRUE(coh_none_applied(&want, &d));
+	/* Only mappings elsewhere (an old domain's, garbage from a freed table). */
+	coh_set_add(&got, 0x5a2d168b4000ull, 0x1000, 0, true, false);
+	coh_set_normalize(&got);
+	EXPECT_FALSE(coh_compare(&want, &got, &d));
+	EXPECT_TRUE(coh_none_applied(&want, &d));
+	/* One page of it present: applied in part, another defect. */
+	coh_set_add(&got, 0x11000, 0x1000, 0x11000, true, true);
+	coh_set_normalize(&got);
+	EXPECT_FALSE(coh_compare(&want, &got, &d));
+	EXPECT_FALSE(coh_none_applied(&want, &d));
+	coh_set_free(&got);
+	/* Its IOVAs mapped to other pages: not the same thing either. */
+	coh_set_init(&got);
+	coh_set_add(&got, 0x12000, 0x1000, 0x90000, true, true);
+	coh_set_normalize(&got);
+	EXPECT_FALSE(coh_compare(&want, &got, &d));
+	EXPECT_FALSE(coh_none_applied(&want, &d));
+	coh_set_free(&got);
+	/* An empty want is never "not applied". */
+	coh_set_init(&got);
+	coh_set_free(&want);
+	coh_set_init(&want);
+	EXPECT_TRUE(coh_compare(&want, &got, &d));
+	EXPECT_FALSE(coh_none_applied(&want, &d));
+	coh_set_free(&want);
+	coh_set_free(&got);
+}
+
 TEST(rights_differ)
 {
 	struct coh_set want, got;
